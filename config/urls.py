@@ -1,0 +1,40 @@
+from allauth.account.decorators import secure_admin_login
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from config import views
+
+# The admin login goes through allauth's login (and so its rate limits and email verification).
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = _("Pactline administration")
+admin.site.site_title = _("Pactline admin")
+
+api_v1 = [
+    path("", include("apps.accounts.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("apps.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        # Swagger UI sets style attributes as it renders; scripts stay 'self' only.
+        csp_update({"style-src": [UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"
+handler429 = "config.views.too_many_requests"

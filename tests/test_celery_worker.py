@@ -1,0 +1,78 @@
+"""A real Celery worker process against the configured broker runs the heartbeat task."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from config.celery import app
+from config.tasks import HEARTBEAT_CACHE_KEY, heartbeat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_beat_schedules_the_heartbeat():
+    entry = app.conf.beat_schedule["heartbeat"]
+
+    assert entry["task"] == heartbeat.name
+    assert entry["task"] in app.tasks
+
+
+@pytest.mark.skipif(
+    not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"),
+    reason="the worker process and the test share the heartbeat through Redis",
+)
+def test_a_real_worker_runs_the_heartbeat_it_is_sent(tmp_path):
+    queue = f"test-{uuid.uuid4().hex}"  # no other worker on this broker takes it
+    cache_location = settings.CACHES["default"]["LOCATION"]
+    env = {
+        **os.environ,
+        "CACHE_URL": cache_location,
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        "PACTLINE_VAR_DIR": str(tmp_path),
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        heartbeat.apply_async(queue=queue)
+        # Waiting on another process, not on a clock rule: bounded, and it returns as soon as
+        # the worker has written the heartbeat.
+        deadline = time.monotonic() + 60
+        while cache.get(HEARTBEAT_CACHE_KEY) is None and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.stdout.read()
+            time.sleep(0.2)
+        assert re.match(r"\d{4}-\d\d-\d\dT", cache.get(HEARTBEAT_CACHE_KEY) or "")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
