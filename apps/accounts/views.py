@@ -2,7 +2,6 @@ from allauth.account.views import SignupView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
@@ -80,4 +79,4 @@ def language_switch(request):
     language = request.POST.get("language")
     if request.user.is_authenticated and language and check_for_language(language):
         account_settings_update(user=request.user, language=language)
-    return response if isinstance(response, HttpResponseRedirect) else redirect("home")
+    return response
