@@ -108,6 +108,7 @@ def pytest_sessionfinish(session, exitstatus):
     ):
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
+            reporter.ensure_newline()
             reporter.write_line(
                 "CI: browser tests were skipped or did not run; this run fails.", red=True
             )

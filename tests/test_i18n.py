@@ -86,3 +86,12 @@ def test_every_marked_string_of_the_project_is_in_the_dutch_catalogue(tmp_path):
 
     untranslated = [e.msgid for e in fresh if not e.translated() or "fuzzy" in e.flags]
     assert not untranslated, "translate these in locale/nl (make messages)"
+
+
+@pytest.mark.django_db
+def test_an_account_without_a_saved_language_follows_the_browser(client):
+    client.force_login(BuyerFactory(language=""))
+
+    page = client.get(reverse("buyer_home"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+    assert "Koperportaal" in page

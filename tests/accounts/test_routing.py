@@ -42,7 +42,7 @@ def test_buyer_home_shows_an_empty_state_with_next_steps(client):
 
     page = client.get(reverse("buyer_home")).content.decode()
 
-    assert "Welcome, Noordzee Imports." in page
+    assert "Welcome, Noordzee Imports" in page
     assert "You have no Trade Assurance orders yet" in page
     assert "What to do next" in page
 
@@ -52,7 +52,7 @@ def test_supplier_home_shows_an_empty_state_with_next_steps(client):
 
     page = client.get(reverse("supplier_home")).content.decode()
 
-    assert "Welcome, Brightway." in page
+    assert "Welcome, Brightway" in page
     assert "You have no orders or products yet" in page
     assert "Get verified to offer Trade Assurance" in page
 
