@@ -7,6 +7,7 @@ find what is due, so a lost message is caught by the next sweep (ARCHITECTURE.md
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -18,5 +19,14 @@ app.conf.imports = ("config.tasks",)
 app.conf.beat_schedule = {
     # Proves, through /healthz, that beat schedules and a worker executes.
     "heartbeat": {"task": "pactline.heartbeat", "schedule": 30.0},
+    # Emails whose on-commit delivery message was lost (a crash after commit).
+    "deliver-pending-notifications": {
+        "task": "accounts.deliver_pending_notifications",
+        "schedule": 60.0,
+    },
+    "recompute-trade-assurance-amounts": {
+        "task": "suppliers.recompute_trade_assurance_amounts",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Later issues add their sweeps here.
 }

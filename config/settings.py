@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django_countries",
     "django_htmx",
     "csp",
+    "django_filters",
+    "apps.core",
     "apps.accounts",
     "apps.suppliers",
     "apps.catalog",
@@ -223,6 +225,9 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", VAR_DIR / "media"))
+# Licences, certificates, invoices, evidence: outside every public path, streamed by views that
+# check access (apps/core/uploads.py).
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 STORAGES = {
     "default": {
         "BACKEND": env("DEFAULT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
@@ -338,6 +343,59 @@ else:
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # How long /healthz waits for the broker before calling it down.
 PACTLINE_HEALTHZ_BROKER_TIMEOUT = float(env("PACTLINE_HEALTHZ_BROKER_TIMEOUT", "2"))
+
+# --- Policies (documented in docs/policies.md) ---------------------------------------------
+# Absolute links in emails.
+PACTLINE_SITE_URL = env("PACTLINE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+PACTLINE_NOTIFICATION_MAX_ATTEMPTS = env_int("PACTLINE_NOTIFICATION_MAX_ATTEMPTS", 10)
+PACTLINE_UPLOAD_MAX_BYTES = env_int("PACTLINE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+PACTLINE_IMAGE_MAX_BYTES = env_int("PACTLINE_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+PACTLINE_IMAGE_MAX_PIXELS = env_int("PACTLINE_IMAGE_MAX_PIXELS", 40_000_000)
+PACTLINE_THUMBNAIL_SIZE = (480, 480)
+PACTLINE_VERIFICATION_REVIEW_BUSINESS_DAYS = env_int(
+    "PACTLINE_VERIFICATION_REVIEW_BUSINESS_DAYS", 2
+)
+PACTLINE_GOLD_MEMBERSHIP_DAYS = env_int("PACTLINE_GOLD_MEMBERSHIP_DAYS", 365)
+# Trade Assurance Amount (USD cents); the formula is in docs/policies.md.
+PACTLINE_TA_LOOKBACK_DAYS = env_int("PACTLINE_TA_LOOKBACK_DAYS", 182)
+PACTLINE_TA_BASE_AMOUNT = env_int("PACTLINE_TA_BASE_AMOUNT", 1_000_000)
+PACTLINE_TA_VOLUME_SHARE = env("PACTLINE_TA_VOLUME_SHARE", "0.5")
+PACTLINE_TA_DISPUTE_PENALTY = env("PACTLINE_TA_DISPUTE_PENALTY", "0.25")
+PACTLINE_TA_MAX_AMOUNT = env_int("PACTLINE_TA_MAX_AMOUNT", 100_000_000)
+PACTLINE_TA_ROUND_TO = env_int("PACTLINE_TA_ROUND_TO", 10_000)
+# Storefront figures
+PACTLINE_STOREFRONT_ORDER_DAYS = env_int("PACTLINE_STOREFRONT_ORDER_DAYS", 365)
+PACTLINE_RESPONSE_WINDOW_DAYS = env_int("PACTLINE_RESPONSE_WINDOW_DAYS", 30)
+PACTLINE_RESPONSE_TARGET_HOURS = env_int("PACTLINE_RESPONSE_TARGET_HOURS", 24)
+PACTLINE_STOREFRONT_CACHE_SECONDS = env_int("PACTLINE_STOREFRONT_CACHE_SECONDS", 300)
+# Indicative rates to US dollars, for coverage limits and storefront totals only (never to move
+# money). Operators update them; docs/policies.md.
+PACTLINE_INDICATIVE_USD_RATES = {
+    "USD": "1",
+    "EUR": "1.08",
+    "GBP": "1.27",
+    "CNY": "0.14",
+    "JPY": "0.0067",
+    "INR": "0.012",
+    "TRY": "0.029",
+    "AUD": "0.66",
+    "CAD": "0.73",
+    "CHF": "1.13",
+}
+PACTLINE_CATALOG_PAGE_SIZE = env_int("PACTLINE_CATALOG_PAGE_SIZE", 24)
+PACTLINE_CATALOG_MAX_PRICE_TIERS = env_int("PACTLINE_CATALOG_MAX_PRICE_TIERS", 10)
+PACTLINE_CATALOG_MAX_SPECIFICATIONS = env_int("PACTLINE_CATALOG_MAX_SPECIFICATIONS", 30)
+PACTLINE_CATALOG_MAX_IMAGES = env_int("PACTLINE_CATALOG_MAX_IMAGES", 8)
+PACTLINE_CATALOG_MAX_LEAD_TIME_DAYS = env_int("PACTLINE_CATALOG_MAX_LEAD_TIME_DAYS", 365)
+PACTLINE_CATALOG_IMPORT_MAX_ROWS = env_int("PACTLINE_CATALOG_IMPORT_MAX_ROWS", 1000)
+PACTLINE_CATALOG_IMPORT_MAX_BYTES = env_int(
+    "PACTLINE_CATALOG_IMPORT_MAX_BYTES", PACTLINE_UPLOAD_MAX_BYTES
+)
+# Buyers' price filters are in this currency unless they choose another.
+PACTLINE_CATALOG_PRICE_CURRENCY = env("PACTLINE_CATALOG_PRICE_CURRENCY", "USD")
+# Result counts stop here ("more than 10,000 products"): counting every match of a broad
+# search is what made large listings slow.
+PACTLINE_CATALOG_COUNT_LIMIT = env_int("PACTLINE_CATALOG_COUNT_LIMIT", 10_000)
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {

@@ -1,6 +1,8 @@
 from allauth.account.decorators import secure_admin_login
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -15,10 +17,14 @@ admin.site.site_title = _("Pactline admin")
 
 api_v1 = [
     path("", include("apps.accounts.api_urls")),
+    path("", include("apps.suppliers.api_urls")),
+    path("", include("apps.catalog.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("apps.accounts.urls")),
+    path("", include("apps.suppliers.urls")),
+    path("", include("apps.catalog.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
@@ -32,7 +38,13 @@ urlpatterns = [
         name="api-docs",
     ),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name none (admin, API docs).
+    path("favicon.ico", views.favicon),
 ]
+
+if settings.DEBUG:
+    # Public media (product images) for the local site; production serves it from object storage.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler403 = "config.views.permission_denied"
 handler404 = "config.views.page_not_found"

@@ -5,8 +5,9 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -58,6 +59,11 @@ def healthz(request):
     healthy = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if healthy else "down", **checks, "worker_heartbeat": heartbeat}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (admin, API docs)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 def permission_denied(request, exception=None):

@@ -35,6 +35,12 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Tasks run inline when enqueued (after commit), so a test sees their effect; the test
+    # about the real worker turns this off for itself.
+    from config.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+
     cache = settings.CACHES["default"]
     if cache["BACKEND"].endswith("RedisCache"):
         # A Redis database of its own, so clearing it between tests spares a running site.

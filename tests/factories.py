@@ -1,8 +1,13 @@
+import datetime as dt
+
 import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from apps.accounts.models import MEDIATORS_GROUP, CompanyProfile, User
+from apps.orders.models import Order, OrderEvent, OrderMessage
+from apps.suppliers.models import SupplierProfile
 
 PASSWORD = "correct-horse-battery"
 
@@ -52,9 +57,41 @@ class BuyerFactory(UserFactory):
     role = User.Role.BUYER
 
 
+class SupplierProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SupplierProfile
+        django_get_or_create = ["user"]
+
+    user = factory.SubFactory(AccountFactory, role=User.Role.SUPPLIER)
+
+
 class SupplierFactory(UserFactory):
+    """A basic-tier supplier. SupplierFactory(supplier_profile__verified_at=...) and the
+    factories below set its standing."""
+
     role = User.Role.SUPPLIER
     email = factory.Sequence(lambda n: f"supplier{n}@example.com")
+    supplier_profile = factory.RelatedFactory(SupplierProfileFactory, factory_related_name="user")
+
+
+class VerifiedSupplierFactory(SupplierFactory):
+    supplier_profile = factory.RelatedFactory(
+        SupplierProfileFactory,
+        factory_related_name="user",
+        verified_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=100)),
+    )
+
+
+class EligibleSupplierFactory(SupplierFactory):
+    """Verified with an active Gold membership: can take Trade Assurance orders."""
+
+    supplier_profile = factory.RelatedFactory(
+        SupplierProfileFactory,
+        factory_related_name="user",
+        verified_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=100)),
+        gold_until=factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=200)),
+        ta_amount=5_000_000,
+    )
 
 
 class MediatorFactory(AccountFactory):
@@ -67,3 +104,37 @@ class MediatorFactory(AccountFactory):
         if create:
             group, _ = Group.objects.get_or_create(name=MEDIATORS_GROUP)
             self.groups.add(group)
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A completed order by default; pass status and dates for others."""
+
+    class Meta:
+        model = Order
+
+    buyer = factory.SubFactory(BuyerFactory)
+    supplier = factory.SubFactory(EligibleSupplierFactory)
+    status = Order.Status.COMPLETED
+    currency = "USD"
+    total_amount = 100_000
+    ship_by = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
+    shipped_at = factory.LazyAttribute(lambda o: o.ship_by - dt.timedelta(days=1))
+    funded_at = factory.LazyAttribute(lambda o: o.ship_by - dt.timedelta(days=20))
+    completed_at = factory.LazyAttribute(lambda o: o.ship_by + dt.timedelta(days=20))
+
+
+class OrderEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderEvent
+
+    order = factory.SubFactory(OrderFactory)
+    type = OrderEvent.Type.DISPUTE_OPENED
+
+
+class OrderMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderMessage
+
+    order = factory.SubFactory(OrderFactory)
+    sender = factory.LazyAttribute(lambda m: m.order.buyer)
+    body = "Hello"

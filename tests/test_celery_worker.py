@@ -26,10 +26,19 @@ def test_beat_schedules_the_heartbeat():
     assert entry["task"] in app.tasks
 
 
+@pytest.fixture
+def not_eager():
+    """The suite runs tasks inline; this test sends them to the broker for real."""
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+
+
 @pytest.mark.skipif(
     not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"),
     reason="the worker process and the test share the heartbeat through Redis",
 )
+@pytest.mark.usefixtures("not_eager")
 def test_a_real_worker_runs_the_heartbeat_it_is_sent(tmp_path):
     queue = f"test-{uuid.uuid4().hex}"  # no other worker on this broker takes it
     cache_location = settings.CACHES["default"]["LOCATION"]

@@ -61,9 +61,17 @@ def test_every_string_in_the_dutch_catalogue_is_translated():
     assert not missing
 
 
+def translations(catalogue):
+    return {
+        (e.msgctxt, e.msgid, e.msgid_plural): e.msgstr_plural or e.msgstr
+        for e in catalogue
+        if e.msgid and not e.obsolete and "fuzzy" not in e.flags
+    }
+
+
 def test_the_compiled_catalogue_matches_the_source():
-    source = {e.msgid: e.msgstr for e in polib.pofile(str(CATALOGUE / "django.po")) if e.msgstr}
-    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(CATALOGUE / "django.mo")) if e.msgid}
+    source = translations(polib.pofile(str(CATALOGUE / "django.po")))
+    compiled = translations(polib.mofile(str(CATALOGUE / "django.mo")))
 
     assert compiled == source, "run `make messages` and commit locale/"
 

@@ -46,3 +46,10 @@ def test_swagger_ui_is_served_from_static_not_a_cdn(client):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     script = client.get("/api/docs/?script=").content.decode()
     assert "https://" not in script.replace("https://swagger.io", "")
+
+
+def test_the_default_favicon_path_points_at_ours(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response.url == "/static/img/favicon.svg"

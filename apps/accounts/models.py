@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -119,3 +120,39 @@ class CompanyProfile(models.Model):
 
     def __str__(self):
         return self.company_name
+
+
+class Notification(models.Model):
+    """A message to one user: shown in their notification list and sent by email.
+
+    Written in the same transaction as the change it reports (an outbox row); email delivery
+    happens after commit, and a beat sweep delivers any whose delivery message was lost."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=64)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    link = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(email_sent_at__isnull=True),
+                name="accounts_notification_unsent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.subject}"

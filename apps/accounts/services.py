@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from apps.accounts.models import CompanyProfile, User
+from apps.suppliers.services import supplier_profile_create
 
 SELF_SERVICE_ROLES = (User.Role.BUYER, User.Role.SUPPLIER)
 
@@ -28,6 +29,8 @@ def account_register(
         contact_name=contact_name,
         phone=phone,
     )
+    if role == User.Role.SUPPLIER:
+        supplier_profile_create(user=user)
     return user
 
 

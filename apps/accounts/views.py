@@ -2,6 +2,7 @@ from allauth.account.views import SignupView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from apps.accounts.adapter import portal_url_for
 from apps.accounts.decorators import role_required
 from apps.accounts.forms import AccountSettingsForm
 from apps.accounts.models import User
+from apps.accounts.notifications import notifications_for, notifications_mark_read
 from apps.accounts.services import account_settings_update
 
 
@@ -70,6 +72,15 @@ def account_settings(request):
             messages.success(request, _("Your settings were saved."))
             return redirect("account_settings")
     return render(request, "accounts/settings.html", {"form": form})
+
+
+@login_required
+def notification_list(request):
+    """The signed-in user's notifications, newest first; opening the page marks them read."""
+    page = Paginator(notifications_for(user=request.user), 25).get_page(request.GET.get("page"))
+    unread_ids = {n.pk for n in page if n.read_at is None}
+    notifications_mark_read(user=request.user)
+    return render(request, "accounts/notifications.html", {"page": page, "unread_ids": unread_ids})
 
 
 @require_POST

@@ -3,8 +3,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
-from apps.accounts.management.commands.seed_demo import DEMO_PASSWORD
 from apps.accounts.models import MEDIATORS_GROUP, User
+from apps.accounts.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -1,110 +1,31 @@
-"""Demo data with known logins (listed in README.md). Safe to run any number of times."""
+"""Demo data with known logins (listed in README.md). Safe to run any number of times.
 
-from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Group
+Each app that has demo data keeps it in its own `seed.py` with a `run(*, stdout)`; they run here
+in dependency order, in one transaction.
+"""
+
+from importlib import import_module
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.accounts.models import MEDIATORS_GROUP, CompanyProfile, User
+from apps.accounts.seed import DEMO_PASSWORD
 
-# Public on purpose: the demo logins are listed in README.md. Never used outside seed_demo.
-DEMO_PASSWORD = "pactline-demo"  # noqa: S105
-
-DEMO_USERS = [
-    {
-        "email": "buyer@demo.pactline.test",
-        "role": User.Role.BUYER,
-        "timezone": "Europe/Amsterdam",
-        "company": ("Noordzee Imports B.V.", "NL", "Anouk de Vries", "+31 20 555 0101"),
-    },
-    {
-        "email": "buyer2@demo.pactline.test",
-        "role": User.Role.BUYER,
-        "timezone": "America/Chicago",
-        "company": ("Prairie Home Goods LLC", "US", "Mark Olsen", "+1 312 555 0188"),
-    },
-    {
-        "email": "supplier@demo.pactline.test",
-        "role": User.Role.SUPPLIER,
-        "timezone": "Asia/Shanghai",
-        "company": (
-            "Shenzhen Brightway Electronics Co., Ltd.",
-            "CN",
-            "Li Wei",
-            "+86 755 5550 1234",
-        ),
-    },
-    {
-        "email": "supplier2@demo.pactline.test",
-        "role": User.Role.SUPPLIER,
-        "timezone": "Asia/Kolkata",
-        "company": ("Jaipur Textile Works Pvt. Ltd.", "IN", "Priya Sharma", "+91 141 555 0199"),
-    },
-    {
-        "email": "supplier3@demo.pactline.test",
-        "role": User.Role.SUPPLIER,
-        "timezone": "Europe/Istanbul",
-        "company": ("Anatolia Ceramics A.S.", "TR", "Emre Yilmaz", "+90 212 555 0142"),
-    },
-    {
-        "email": "mediator@demo.pactline.test",
-        "role": User.Role.STAFF,
-        "timezone": "Europe/Amsterdam",
-        "company": None,
-        "is_staff": True,
-        "groups": [MEDIATORS_GROUP],
-    },
-    {
-        "email": "admin@demo.pactline.test",
-        "role": User.Role.STAFF,
-        "timezone": "UTC",
-        "company": None,
-        "is_staff": True,
-        "is_superuser": True,
-    },
+SEED_MODULES = [
+    "apps.accounts.seed",
+    "apps.orders.seed",
+    "apps.suppliers.seed",
+    "apps.catalog.seed",
 ]
 
 
 class Command(BaseCommand):
-    help = f"Creates or refreshes the demo accounts (password: {DEMO_PASSWORD})."
+    help = f"Creates or refreshes the demo data (every demo password: {DEMO_PASSWORD})."
 
     @transaction.atomic
     def handle(self, *args, **options):
-        for spec in DEMO_USERS:
-            user, created = User.objects.update_or_create(
-                email=spec["email"],
-                defaults={
-                    "role": spec["role"],
-                    "timezone": spec["timezone"],
-                    # Blank: the browser's language or the switcher decides, as for new users.
-                    "language": "",
-                    "is_staff": spec.get("is_staff", False),
-                    "is_superuser": spec.get("is_superuser", False),
-                    "is_active": True,
-                },
-            )
-            if created or not user.check_password(DEMO_PASSWORD):
-                user.set_password(DEMO_PASSWORD)
-                user.save(update_fields=["password"])
-            EmailAddress.objects.update_or_create(
-                user=user,
-                email=user.email,
-                defaults={"verified": True, "primary": True},
-            )
-            for name in spec.get("groups", []):
-                user.groups.add(Group.objects.get(name=name))
-            if spec["company"]:
-                company_name, country, contact_name, phone = spec["company"]
-                CompanyProfile.objects.update_or_create(
-                    user=user,
-                    defaults={
-                        "company_name": company_name,
-                        "country": country,
-                        "contact_name": contact_name,
-                        "phone": phone,
-                    },
-                )
-            self.stdout.write(f"{'created' if created else 'updated'} {user.email} ({user.role})")
+        for module in SEED_MODULES:
+            import_module(module).run(stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Password for every demo login: {DEMO_PASSWORD}")
         )
