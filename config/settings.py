@@ -306,6 +306,7 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pactline API",
@@ -382,6 +383,8 @@ PACTLINE_INDICATIVE_USD_RATES = {
     "CAD": "0.73",
     "CHF": "1.13",
 }
+# Orders: the latest ship-by date a contract may name, in days from today.
+PACTLINE_ORDER_MAX_SHIP_BY_DAYS = env_int("PACTLINE_ORDER_MAX_SHIP_BY_DAYS", 730)
 PACTLINE_CATALOG_PAGE_SIZE = env_int("PACTLINE_CATALOG_PAGE_SIZE", 24)
 PACTLINE_CATALOG_MAX_PRICE_TIERS = env_int("PACTLINE_CATALOG_MAX_PRICE_TIERS", 10)
 PACTLINE_CATALOG_MAX_SPECIFICATIONS = env_int("PACTLINE_CATALOG_MAX_SPECIFICATIONS", 30)

@@ -19,12 +19,14 @@ api_v1 = [
     path("", include("apps.accounts.api_urls")),
     path("", include("apps.suppliers.api_urls")),
     path("", include("apps.catalog.api_urls")),
+    path("", include("apps.orders.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.suppliers.urls")),
     path("", include("apps.catalog.urls")),
+    path("", include("apps.orders.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -14,12 +14,14 @@ def portal(request):
         elif user.role == user.Role.SUPPLIER:
             items += [
                 (_("Supplier portal"), reverse("supplier_home")),
+                (_("Orders"), reverse("order_list")),
                 (_("Products"), reverse("supplier_product_list")),
                 (_("Trade Assurance"), reverse("supplier_trade_assurance")),
             ]
         else:
             items += [
                 (_("Buyer portal"), reverse("buyer_home")),
+                (_("Orders"), reverse("order_list")),
                 (_("Find products"), reverse("product_search")),
             ]
     else:

@@ -15,6 +15,7 @@ from apps.accounts.forms import AccountSettingsForm
 from apps.accounts.models import User
 from apps.accounts.notifications import notifications_for, notifications_mark_read
 from apps.accounts.services import account_settings_update
+from apps.orders.views import order_rows
 
 
 def home(request):
@@ -28,14 +29,25 @@ def portal_home(request):
     return redirect(portal_url_for(request.user))
 
 
+RECENT_ORDERS = 5
+
+
 @role_required(User.Role.BUYER)
 def buyer_home(request):
-    return render(request, "accounts/buyer_home.html")
+    return render(
+        request,
+        "accounts/buyer_home.html",
+        {"order_rows": order_rows(user=request.user, limit=RECENT_ORDERS)},
+    )
 
 
 @role_required(User.Role.SUPPLIER)
 def supplier_home(request):
-    return render(request, "accounts/supplier_home.html")
+    return render(
+        request,
+        "accounts/supplier_home.html",
+        {"order_rows": order_rows(user=request.user, limit=RECENT_ORDERS)},
+    )
 
 
 class RoleSignupView(SignupView):

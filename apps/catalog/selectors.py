@@ -261,3 +261,13 @@ def categories_tree() -> list[tuple[Category, list[Category]]]:
         if category.parent_id:
             children.setdefault(category.parent_id, []).append(category)
     return [(c, children.get(c.pk, [])) for c in categories if c.parent_id is None]
+
+
+def product_unit_price(product, quantity):
+    """The unit price for `quantity`: the price tier with the highest minimum quantity not above
+    it (uses prefetched tiers when there are). None below every tier, i.e. under the MOQ."""
+    price = None
+    for tier in sorted(product.price_tiers.all(), key=lambda t: t.min_quantity):
+        if tier.min_quantity <= quantity:
+            price = tier.unit_price
+    return price

@@ -98,3 +98,14 @@ def to_usd_minor(amount_minor, currency):
     rate = Decimal(settings.PACTLINE_INDICATIVE_USD_RATES[currency])
     usd = (to_major(amount_minor, currency) * rate).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     return int(usd.scaleb(2))
+
+
+def from_usd_minor(usd_minor, currency):
+    """Indicative conversion of US cents into `currency` minor units, rounded down."""
+    if currency == "USD":
+        return int(usd_minor)
+    rate = Decimal(settings.PACTLINE_INDICATIVE_USD_RATES[currency])
+    major = (Decimal(usd_minor).scaleb(-2) / rate).quantize(
+        Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_DOWN
+    )
+    return int(major.scaleb(exponent(currency)))

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "apps.orders"
     verbose_name = _("Orders")
+
+    def ready(self):
+        from apps.orders import signals  # noqa: F401

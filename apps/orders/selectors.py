@@ -1,13 +1,140 @@
-"""Reads over orders. Supplier figures here are computed from real rows (orders, events,
-messages) on every call; callers cache them."""
+"""Reads over orders, scoped to who asks, and the supplier figures computed from real rows
+(orders, events, messages) on every call; callers cache those."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from apps.core.money import to_usd_minor
-from apps.orders.models import Order, OrderEvent, OrderMessage
+from apps.core.money import from_usd_minor, to_usd_minor
+from apps.orders.models import ContractLine, ContractVersion, Order, OrderEvent, OrderMessage
+from apps.suppliers.models import SupplierProfile
+
+# Orders whose coverage is in use: confirmed and not yet finished.
+COVERAGE_IN_USE_STATES = (
+    Order.Status.CONFIRMED,
+    Order.Status.DEPOSIT_PAID,
+    Order.Status.FUNDED,
+    Order.Status.SHIPPED,
+    Order.Status.DISPUTED,
+)
+
+
+def orders_for(*, user):
+    """The orders `user` takes part in, as buyer or as supplier; nobody else's."""
+    return (
+        Order.objects.filter(Q(buyer=user) | Q(supplier=user))
+        .select_related(
+            "buyer", "buyer__company", "supplier", "supplier__company", "current_version"
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def order_get_for(*, user, pk):
+    """One order of `user`'s, with its contract and history; 404 for anyone else's."""
+    lines = Prefetch("lines", queryset=ContractLine.objects.select_related("product"))
+    return get_object_or_404(
+        orders_for(user=user).prefetch_related(
+            Prefetch("current_version__lines", queryset=ContractLine.objects.all()),
+            Prefetch(
+                "versions",
+                queryset=ContractVersion.objects.prefetch_related(lines, "confirmations"),
+            ),
+            Prefetch("events", queryset=OrderEvent.objects.select_related("user")),
+            Prefetch("messages", queryset=OrderMessage.objects.select_related("sender")),
+            "shipping_documents",
+        ),
+        pk=pk,
+    )
+
+
+def coverage_available_usd(*, supplier, exclude=None, at=None) -> int:
+    """The part of the supplier's Trade Assurance Amount its open orders do not use yet, in US
+    cents; 0 for a supplier that cannot take Trade Assurance orders."""
+    profile = SupplierProfile.objects.filter(user=supplier).first()
+    if profile is None or not profile.is_trade_assurance_eligible(at or timezone.now()):
+        return 0
+    in_use = Order.objects.filter(supplier=supplier, status__in=COVERAGE_IN_USE_STATES)
+    if exclude is not None:
+        in_use = in_use.exclude(pk=exclude.pk)
+    used = in_use.aggregate(total=Sum("covered_usd"))["total"] or 0
+    return max(0, profile.ta_amount - used)
+
+
+@dataclass(frozen=True)
+class CoverageView:
+    """What the buyer sees before paying: the covered amount (fixed at confirmation, or what it
+    would be now) and whether the order is bigger than that."""
+
+    covered_amount: int
+    total_amount: int
+    currency: str
+    fixed: bool
+
+    @property
+    def exceeds(self):
+        return self.covered_amount < self.total_amount
+
+    @property
+    def uncovered_amount(self):
+        return self.total_amount - self.covered_amount
+
+
+def coverage_for(*, order, at=None) -> CoverageView:
+    if order.confirmed_at is not None:
+        covered, fixed = order.covered_amount, True
+    else:
+        available = coverage_available_usd(supplier=order.supplier, exclude=order, at=at)
+        total_usd = to_usd_minor(order.total_amount, order.currency)
+        covered = (
+            order.total_amount
+            if available >= total_usd
+            else min(order.total_amount, from_usd_minor(available, order.currency))
+        )
+        fixed = False
+    return CoverageView(
+        covered_amount=covered,
+        total_amount=order.total_amount,
+        currency=order.currency,
+        fixed=fixed,
+    )
+
+
+@dataclass(frozen=True)
+class VersionComparison:
+    old: ContractVersion
+    new: ContractVersion
+    changed_fields: list
+    lines: list  # [(old_line or None, new_line or None, changed: bool)]
+
+
+def _line_key(line):
+    if line is None:
+        return None
+    return (line.product_title, line.specification, line.quantity, line.unit_price)
+
+
+def versions_compare(*, order, old_number, new_number) -> VersionComparison:
+    """Two versions of the order's contract side by side, with what changed."""
+    from apps.orders.services import version_changes
+
+    versions = {v.number: v for v in order.versions.all()}
+    old, new = versions.get(old_number), versions.get(new_number)
+    if old is None or new is None:
+        from django.http import Http404
+
+        raise Http404
+    old_lines, new_lines = list(old.lines.all()), list(new.lines.all())
+    rows = []
+    for n in range(max(len(old_lines), len(new_lines))):
+        a = old_lines[n] if n < len(old_lines) else None
+        b = new_lines[n] if n < len(new_lines) else None
+        rows.append((a, b, _line_key(a) != _line_key(b)))
+    return VersionComparison(old=old, new=new, changed_fields=version_changes(old, new), lines=rows)
+
 
 # States in which the supplier has been paid into escrow in full and owes a shipment.
 SHIPMENT_OWED_STATES = (
@@ -148,3 +275,72 @@ def supplier_responsiveness(*, supplier, since, until, target) -> Responsiveness
     return Responsiveness(
         buyer_messages=considered, answered_in_time=answered, average_response=average
     )
+
+
+@dataclass(frozen=True)
+class OrderActions:
+    """The steps one party may take on an order now, by the rules the services apply. Pages
+    show buttons and the API lists names from it; the service still decides on every call."""
+
+    confirm: bool = False
+    edit_contract: bool = False
+    change_request: bool = False
+    cancel: bool = False
+    start_production: bool = False
+    ship: bool = False
+    record_delivery: bool = False
+    confirm_receipt: bool = False
+    pay: bool = False
+    send_message: bool = False
+
+    def names(self):
+        return [f.name for f in fields(self) if getattr(self, f.name)]
+
+    def __bool__(self):
+        return any(getattr(self, f.name) for f in fields(self) if f.name != "send_message")
+
+
+def order_actions_for(*, order, party, version) -> OrderActions:
+    """`party` is 'buyer', 'supplier' or None; `version` the current contract version with its
+    confirmations (prefetched by order_get_for)."""
+    if party is None:
+        return OrderActions()
+    status = order.status
+    open_contract = status in (Order.Status.DRAFT, Order.Status.CONFIRMED)
+    confirmed = {c.party for c in version.confirmations.all()} if version else set()
+    return OrderActions(
+        confirm=status == Order.Status.DRAFT and version is not None and party not in confirmed,
+        edit_contract=open_contract,
+        change_request=open_contract and party == "buyer",
+        cancel=open_contract,
+        start_production=party == "supplier"
+        and status in (Order.Status.DEPOSIT_PAID, Order.Status.FUNDED)
+        and order.production_started_at is None,
+        ship=party == "supplier" and status == Order.Status.FUNDED,
+        record_delivery=status == Order.Status.SHIPPED and order.delivered_at is None,
+        confirm_receipt=party == "buyer" and status == Order.Status.SHIPPED,
+        pay=party == "buyer" and status in (Order.Status.CONFIRMED, Order.Status.DEPOSIT_PAID),
+        send_message=True,
+    )
+
+
+def orders_with_turn_for(*, user):
+    """The user's orders with what deciding whose turn it is needs, for lists: the current
+    version's confirmations and the time of the latest change request."""
+    latest_change_request = (
+        OrderMessage.objects.filter(order=OuterRef("pk"), kind=OrderMessage.Kind.CHANGE_REQUEST)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    return (
+        orders_for(user=user)
+        .prefetch_related("current_version__confirmations")
+        .annotate(change_requested_at=Subquery(latest_change_request))
+    )
+
+
+def orders_for_files(*, user):
+    """Whose order files `user` may open: the two parties', and staff (mediators) every order's."""
+    if user.is_staff:
+        return Order.objects.all()
+    return orders_for(user=user)

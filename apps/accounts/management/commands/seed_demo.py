@@ -1,7 +1,7 @@
 """Demo data with known logins (listed in README.md). Safe to run any number of times.
 
-Each app that has demo data keeps it in its own `seed.py` with a `run(*, stdout)`; they run here
-in dependency order, in one transaction.
+Each app that has demo data keeps it in its own `seed.py`; the steps run here in dependency
+order, in one transaction.
 """
 
 from importlib import import_module
@@ -11,11 +11,13 @@ from django.db import transaction
 
 from apps.accounts.seed import DEMO_PASSWORD
 
-SEED_MODULES = [
+# "module" runs module.run; "module:function" runs that function.
+SEED_STEPS = [
     "apps.accounts.seed",
-    "apps.orders.seed",
+    "apps.orders.seed",  # order history first: the suppliers' amounts are computed from it
     "apps.suppliers.seed",
     "apps.catalog.seed",
+    "apps.orders.seed:run_live",  # live orders need eligible suppliers and their products
 ]
 
 
@@ -24,8 +26,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        for module in SEED_MODULES:
-            import_module(module).run(stdout=self.stdout)
+        for step in SEED_STEPS:
+            module, _, function = step.partition(":")
+            getattr(import_module(module), function or "run")(stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Password for every demo login: {DEMO_PASSWORD}")
         )
