@@ -28,5 +28,10 @@ app.conf.beat_schedule = {
         "task": "suppliers.recompute_trade_assurance_amounts",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Idempotency-Key records are kept PACTLINE_IDEMPOTENCY_KEY_HOURS (48 h), then purged.
+    "purge-idempotency-keys": {
+        "task": "escrow.purge_idempotency_keys",
+        "schedule": crontab(minute=15),  # hourly
+    },
     # Later issues add their sweeps here.
 }

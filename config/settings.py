@@ -5,6 +5,7 @@ filesystem broker in var/, console email). Production sets DEBUG off and the var
 listed in docs/deployment.md; `manage.py check --deploy` then reports nothing.
 """
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -383,6 +384,13 @@ PACTLINE_INDICATIVE_USD_RATES = {
     "CAD": "0.73",
     "CHF": "1.13",
 }
+# Escrow and payments
+PACTLINE_WEBHOOK_TOLERANCE_SECONDS = env_int("PACTLINE_WEBHOOK_TOLERANCE_SECONDS", 300)
+# The sandbox provider's webhook signing secret; derived from SECRET_KEY unless set.
+PACTLINE_SANDBOX_WEBHOOK_SECRET = env("PACTLINE_SANDBOX_WEBHOOK_SECRET") or (
+    "sandbox-" + hashlib.sha256(f"{SECRET_KEY}:sandbox-webhooks".encode()).hexdigest()
+)
+PACTLINE_IDEMPOTENCY_KEY_HOURS = env_int("PACTLINE_IDEMPOTENCY_KEY_HOURS", 48)
 # Orders: the latest ship-by date a contract may name, in days from today.
 PACTLINE_ORDER_MAX_SHIP_BY_DAYS = env_int("PACTLINE_ORDER_MAX_SHIP_BY_DAYS", 730)
 PACTLINE_CATALOG_PAGE_SIZE = env_int("PACTLINE_CATALOG_PAGE_SIZE", 24)

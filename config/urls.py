@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("apps.suppliers.api_urls")),
     path("", include("apps.catalog.api_urls")),
     path("", include("apps.orders.api_urls")),
+    path("", include("apps.escrow.api_urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("apps.suppliers.urls")),
     path("", include("apps.catalog.urls")),
     path("", include("apps.orders.urls")),
+    path("", include("apps.escrow.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

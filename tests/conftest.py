@@ -45,7 +45,8 @@ def pytest_configure(config):
     if cache["BACKEND"].endswith("RedisCache"):
         # A Redis database of its own, so clearing it between tests spares a running site.
         cache["LOCATION"] = re.sub(r"/\d+$", "", cache["LOCATION"]) + f"/{TEST_REDIS_DB}"
-        cache["KEY_PREFIX"] = "pactline-test"
+        # A prefix per test process: runs side by side on one machine keep to their own keys.
+        cache["KEY_PREFIX"] = f"pactline-test-{os.getpid()}"
     else:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -70,14 +71,27 @@ def pytest_report_header(config):
     return lines
 
 
+def _clear_test_cache():
+    from django.conf import settings
+    from django.core.cache import cache
+
+    config = settings.CACHES["default"]
+    if not config["BACKEND"].endswith("RedisCache"):
+        cache.clear()
+        return
+    # cache.clear() would flush the whole Redis database, other test runs' keys included.
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{config['KEY_PREFIX']}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate limits and throttles live in the cache; each test starts with none used."""
-    from django.core.cache import cache
-
-    cache.clear()
+    _clear_test_cache()
     yield
-    cache.clear()
+    _clear_test_cache()
 
 
 @pytest.fixture(autouse=True)

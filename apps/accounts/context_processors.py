@@ -17,12 +17,15 @@ def portal(request):
                 (_("Orders"), reverse("order_list")),
                 (_("Products"), reverse("supplier_product_list")),
                 (_("Trade Assurance"), reverse("supplier_trade_assurance")),
+                (_("Balance & payouts"), reverse("supplier_payouts")),
+                (_("Statements"), reverse("statements")),
             ]
         else:
             items += [
                 (_("Buyer portal"), reverse("buyer_home")),
                 (_("Orders"), reverse("order_list")),
                 (_("Find products"), reverse("product_search")),
+                (_("Statements"), reverse("statements")),
             ]
     else:
         items.append((_("Find products"), reverse("product_search")))

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from apps.accounts.models import User
 from apps.catalog import selectors as catalog_selectors
+from apps.escrow.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from apps.orders import selectors, services
 from apps.orders.exceptions import WrongParty
 from apps.orders.models import Order
@@ -104,12 +105,16 @@ def answers(ok, *error_codes, ok_status=200):
     return {ok_status: ok, **{code: ERRORS[code] for code in error_codes}}
 
 
-def order_step(summary, description, *, request=None, errors=(400, 403, 404, 409)):
-    """The schema of a step on one order: it answers with the order as it is afterwards."""
+def order_step(
+    summary, description, *, request=None, errors=(400, 403, 404, 409), moves_money=False
+):
+    """The schema of a step on one order: it answers with the order as it is afterwards. A step
+    that moves money takes an Idempotency-Key header (apps/escrow/idempotency.py)."""
     return extend_schema(
         summary=summary,
         description=description,
         request=request,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER] if moves_money else None,
         responses=answers(OrderDetailSerializer, *errors),
     )
 
@@ -320,8 +325,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         "Cancel the order",
         "Either party cancels, with a reason, before any money is paid (409 afterwards).",
         request=CancelSerializer,
+        moves_money=True,
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def cancel(self, request, pk=None):
         order = self.get_object()
         serializer = self._validated(CancelSerializer, request)
@@ -379,8 +386,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         "The goods arrived as contracted: the order completes and the escrow is released to "
         "the supplier.",
         errors=(403, 404, 409),
+        moves_money=True,
     )
     @action(detail=True, methods=["post"], url_path="confirm-receipt")
+    @idempotent
     def confirm_receipt(self, request, pk=None):
         order = self.get_object()
         services.order_confirm_receipt(order=order, acting_user=request.user)

@@ -160,7 +160,9 @@ class Order(FSMModelMixin, models.Model):
         """A dispute decided or settled with the (remaining) escrow released."""
 
     @transition(
-        status, source=[Status.FUNDED, Status.DEPOSIT_PAID, Status.DISPUTED], target=Status.REFUNDED
+        status,
+        source=[Status.DEPOSIT_PAID, Status.FUNDED, Status.SHIPPED, Status.DISPUTED],
+        target=Status.REFUNDED,
     )
     def refund(self):
         pass

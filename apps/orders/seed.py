@@ -10,7 +10,6 @@ from apps.accounts.models import User
 from apps.catalog.selectors import product_unit_price
 from apps.orders import services
 from apps.orders.models import (
-    ContractConfirmation,
     ContractLine,
     ContractVersion,
     Order,
@@ -104,6 +103,7 @@ def run(*, stdout):
                     {"outcome": "release"},
                 ),
             ]
+        _history_ledger(order, buyer, supplier, funded, completed)
         OrderEvent.objects.bulk_create(
             OrderEvent(
                 order=order,
@@ -152,6 +152,40 @@ def run(*, stdout):
     stdout.write(f"created {len(HISTORY)} completed demo orders")
 
 
+def _history_ledger(order, buyer, supplier, funded, completed):
+    """The money of a completed history order: paid into escrow, then released."""
+    from apps.escrow.models import LedgerAccount, LedgerEntry
+    from apps.escrow.services import entry_post, ledger_account
+
+    kinds = LedgerAccount.Kind
+    escrow = ledger_account(kinds.ESCROW, order.currency, order=order)
+    entry_post(
+        key=f"seed-payment:{order.pk}",
+        kind=LedgerEntry.Kind.PAYMENT,
+        order=order,
+        now=funded,
+        description=f"{order.reference}: full amount by T/T",
+        postings=[
+            (ledger_account(kinds.BUYER_FUNDING, order.currency, user=buyer), -order.total_amount),
+            (escrow, order.total_amount),
+        ],
+    )
+    entry_post(
+        key=f"release:{order.pk}",
+        kind=LedgerEntry.Kind.RELEASE,
+        order=order,
+        now=completed,
+        description=f"{order.reference}: escrow released to the supplier",
+        postings=[
+            (escrow, -order.total_amount),
+            (
+                ledger_account(kinds.SUPPLIER_PAYABLE, order.currency, user=supplier),
+                order.total_amount,
+            ),
+        ],
+    )
+
+
 def _terms(product, quantity, **overrides):
     quantity = max(quantity, product.moq)
     values = {
@@ -179,27 +213,6 @@ def _terms(product, quantity, **overrides):
     return services.ContractTerms(**values)
 
 
-def _moved(order, status, events_and_fields, now):
-    """Puts a confirmed demo order into a paid state the way the escrow issue will: the status,
-    its timestamps and its events (the ledger entries arrive with escrow). The contract steps
-    made today move to two days before the first payment, so the timeline reads in order."""
-    first_paid = now - dt.timedelta(days=max(days for _type, _attr, days in events_and_fields))
-    agreed = first_paid - dt.timedelta(days=2)
-    order.events.all().update(created_at=agreed)
-    order.versions.all().update(created_at=agreed - dt.timedelta(hours=4))
-    ContractConfirmation.objects.filter(version__order=order).update(confirmed_at=agreed)
-    Order.objects.filter(pk=order.pk).update(
-        created_at=agreed - dt.timedelta(hours=4), confirmed_at=agreed
-    )
-    fields = {"status": status}
-    for event_type, attribute, days_ago in events_and_fields:
-        at = now - dt.timedelta(days=days_ago)
-        if attribute:
-            fields[attribute] = at
-        OrderEvent.objects.create(order=order, type=event_type, created_at=at, to_status=status)
-    Order.objects.filter(pk=order.pk).update(**fields)
-
-
 def run_live(*, stdout):
     from apps.catalog.models import Product
 
@@ -218,18 +231,19 @@ def run_live(*, stdout):
     }
     p1, p2 = products[supplier.pk], products[supplier2.pk]
 
-    def draft(product, quantity, for_buyer, **overrides):
+    def draft(product, quantity, for_buyer, at=None, **overrides):
         return services.order_draft_for_buyer(
             supplier=product.supplier,
             buyer_email=for_buyer.email,
             terms=_terms(product, quantity, **overrides),
+            now=at,
         )
 
-    def confirmed(product, quantity, for_buyer, **overrides):
-        order = draft(product, quantity, for_buyer, **overrides)
-        services.contract_confirm(order=order, acting_user=for_buyer, version_number=1)
+    def confirmed(product, quantity, for_buyer, at=None, **overrides):
+        order = draft(product, quantity, for_buyer, at=at, **overrides)
+        services.contract_confirm(order=order, acting_user=for_buyer, version_number=1, now=at)
         return services.contract_confirm(
-            order=order, acting_user=product.supplier, version_number=1
+            order=order, acting_user=product.supplier, version_number=1, now=at
         )
 
     # Draft by the supplier, waiting for the buyer.
@@ -257,69 +271,78 @@ def run_live(*, stdout):
     services.order_draft_for_buyer(
         supplier=supplier2, buyer_email="new.importer@example.com", terms=_terms(p2[1], 1)
     )
+    # Paid states, through the escrow services with back-dated times (card payments are
+    # captured at once), so the ledger, events and timeline agree.
+    from apps.escrow import services as escrow
+
+    def days(n):
+        return now - dt.timedelta(days=n)
+
+    def paid(order, payer, *, deposit_days, balance_days=None):
+        escrow.payment_start(
+            order=order, acting_user=payer, purpose="deposit", method="card", now=days(deposit_days)
+        )
+        if balance_days is not None:
+            escrow.payment_start(
+                order=order,
+                acting_user=payer,
+                purpose="balance",
+                method="card",
+                now=days(balance_days),
+            )
+
     # Confirmed, waiting for the deposit.
     confirmed(p1[2], 1, buyer)
     # Deposit paid, in production.
-    order = confirmed(p1[3], 1, buyer2, ship_by_date=None, ship_within_days=30)
-    _moved(
-        order,
-        Order.Status.DEPOSIT_PAID,
-        [
-            (OrderEvent.Type.DEPOSIT_PAID, "deposit_paid_at", 6),
-            (OrderEvent.Type.PRODUCTION_STARTED, "production_started_at", 5),
-        ],
-        now,
-    )
-    Order.objects.filter(pk=order.pk).update(ship_by=now + dt.timedelta(days=24))
+    order = confirmed(p1[3], 1, buyer2, at=days(8), ship_by_date=None, ship_within_days=30)
+    paid(order, buyer2, deposit_days=6)
+    services.order_start_production(order=order, acting_user=supplier, now=days(5))
     # Funded, to ship.
-    order = confirmed(p2[2], 1, buyer)
-    _moved(
-        order,
-        Order.Status.FUNDED,
-        [
-            (OrderEvent.Type.DEPOSIT_PAID, "deposit_paid_at", 12),
-            (OrderEvent.Type.FUNDED, "funded_at", 2),
-        ],
-        now,
-    )
+    order = confirmed(p2[2], 1, buyer, at=days(14))
+    paid(order, buyer, deposit_days=12, balance_days=2)
     # Shipped and delivered, waiting for the buyer's receipt.
-    order = confirmed(p1[4], 1, buyer)
-    _moved(
-        order,
-        Order.Status.SHIPPED,
-        [
-            (OrderEvent.Type.DEPOSIT_PAID, "deposit_paid_at", 40),
-            (OrderEvent.Type.FUNDED, "funded_at", 20),
-            (OrderEvent.Type.SHIPPED, "shipped_at", 18),
-            (OrderEvent.Type.DELIVERED, "delivered_at", 2),
-        ],
-        now,
+    order = confirmed(p1[4], 1, buyer, at=days(42))
+    paid(order, buyer, deposit_days=40, balance_days=20)
+    services.order_start_production(order=order, acting_user=supplier, now=days(38))
+    services.order_ship(
+        order=order,
+        acting_user=supplier,
+        carrier="Maersk",
+        tracking_number="MSKU7788123",
+        now=days(18),
     )
-    Order.objects.filter(pk=order.pk).update(carrier="Maersk", tracking_number="MSKU7788123")
-    # Disputed.
-    order = confirmed(p2[3], 1, buyer2)
-    _moved(
-        order,
-        Order.Status.DISPUTED,
-        [
-            (OrderEvent.Type.DEPOSIT_PAID, "deposit_paid_at", 50),
-            (OrderEvent.Type.FUNDED, "funded_at", 30),
-            (OrderEvent.Type.SHIPPED, "shipped_at", 25),
-            (OrderEvent.Type.DISPUTE_OPENED, None, 3),
-        ],
-        now,
+    services.order_record_delivery(order=order, acting_user=buyer, now=days(2))
+    # Disputed: escrow held. Disputes arrive with the disputes issue; until then the demo marks
+    # the order as the dispute service will.
+    order = confirmed(p2[3], 1, buyer2, at=days(52))
+    paid(order, buyer2, deposit_days=50, balance_days=30)
+    services.order_ship(
+        order=order,
+        acting_user=supplier2,
+        carrier="COSCO",
+        tracking_number="COSU6612087",
+        now=days(25),
     )
-    # Refunded after a missed ship-by date.
-    order = confirmed(p1[5], 1, buyer2)
-    _moved(
+    order = Order.objects.get(pk=order.pk)
+    services.apply_transition(
         order,
-        Order.Status.REFUNDED,
-        [
-            (OrderEvent.Type.DEPOSIT_PAID, "deposit_paid_at", 70),
-            (OrderEvent.Type.FUNDED, "funded_at", 60),
-            (OrderEvent.Type.REFUNDED, None, 5),
-        ],
-        now,
+        "open_dispute",
+        acting_user=buyer2,
+        event_type=OrderEvent.Type.DISPUTE_OPENED,
+        now=days(3),
+        parameters={"reason": "Colour temperature does not match the contract"},
+    )
+    order.save()
+    # Refunded in full by the supplier, who could not make the ship-by date.
+    order = confirmed(p1[5], 1, buyer2, at=days(72))
+    escrow.payment_start(
+        order=order, acting_user=buyer2, purpose="full", method="pay_later", now=days(70)
+    )
+    escrow.escrow_refund(
+        order=order,
+        acting_user=supplier,
+        now=days(5),
+        reason="We cannot make the ship-by date; full refund.",
     )
     # Cancelled before any money.
     order = draft(p2[4], 1, buyer)

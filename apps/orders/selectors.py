@@ -51,6 +51,18 @@ def order_get_for(*, user, pk):
     )
 
 
+def order_has_money_in(order) -> bool:
+    """Money has reached this order: a paid state, or escrow holding part of a payment that is
+    still arriving (a T/T in several transfers). Either way the contract is frozen."""
+    if order.is_paid_into:
+        return True
+    from apps.escrow.models import LedgerAccount  # escrow builds on orders
+
+    return LedgerAccount.objects.filter(
+        kind=LedgerAccount.Kind.ESCROW, order=order, balance__gt=0
+    ).exists()
+
+
 def coverage_available_usd(*, supplier, exclude=None, at=None) -> int:
     """The part of the supplier's Trade Assurance Amount its open orders do not use yet, in US
     cents; 0 for a supplier that cannot take Trade Assurance orders."""
@@ -306,7 +318,9 @@ def order_actions_for(*, order, party, version) -> OrderActions:
     if party is None:
         return OrderActions()
     status = order.status
-    open_contract = status in (Order.Status.DRAFT, Order.Status.CONFIRMED)
+    open_contract = status in (Order.Status.DRAFT, Order.Status.CONFIRMED) and (
+        status == Order.Status.DRAFT or not order_has_money_in(order)
+    )
     confirmed = {c.party for c in version.confirmations.all()} if version else set()
     return OrderActions(
         confirm=status == Order.Status.DRAFT and version is not None and party not in confirmed,

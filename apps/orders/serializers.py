@@ -16,6 +16,8 @@ from rest_framework.utils import html
 
 from apps.catalog.selectors import product_unit_price
 from apps.core.money import CURRENCY_CHOICES
+from apps.escrow.selectors import escrow_summary_for
+from apps.escrow.serializers import EscrowSummarySerializer
 from apps.orders import selectors
 from apps.orders.models import (
     ContractConfirmation,
@@ -266,6 +268,9 @@ class OrderDetailSerializer(OrderSummarySerializer):
     """An order with its contract, coverage, shipment, timeline and the caller's next steps."""
 
     coverage = serializers.SerializerMethodField()
+    escrow = serializers.SerializerMethodField(
+        help_text="Money paid into the order's escrow, held, released and refunded."
+    )
     contract = serializers.SerializerMethodField(help_text="The current contract version.")
     confirmations = serializers.SerializerMethodField()
     shipment = ShipmentSerializer(source="*")
@@ -277,6 +282,7 @@ class OrderDetailSerializer(OrderSummarySerializer):
     class Meta(OrderSummarySerializer.Meta):
         fields = OrderSummarySerializer.Meta.fields + [
             "coverage",
+            "escrow",
             "contract",
             "confirmations",
             "confirmed_at",
@@ -294,6 +300,10 @@ class OrderDetailSerializer(OrderSummarySerializer):
     @extend_schema_field(CoverageSerializer)
     def get_coverage(self, order):
         return CoverageSerializer(coverage_for(order=order)).data
+
+    @extend_schema_field(EscrowSummarySerializer)
+    def get_escrow(self, order):
+        return EscrowSummarySerializer(escrow_summary_for(order=order)).data
 
     @extend_schema_field(ContractVersionSerializer(allow_null=True))
     def get_contract(self, order):

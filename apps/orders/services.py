@@ -40,6 +40,7 @@ from apps.orders.models import (
     OrderMessage,
     ShippingDocument,
 )
+from apps.orders.selectors import order_has_money_in
 from apps.suppliers.models import SupplierProfile
 
 Status = Order.Status
@@ -389,7 +390,7 @@ def contract_edit(*, order, acting_user, terms: ContractTerms, now=None) -> Cont
     now = now or timezone.now()
     order = _locked(order)
     _party(order, acting_user)
-    if order.is_paid_into:
+    if order_has_money_in(order):
         raise ContractLocked
     _require_status(order, Status.DRAFT, Status.CONFIRMED)
     _terms_check(terms, supplier=order.supplier)
@@ -527,7 +528,7 @@ def order_change_request(*, order, acting_user, text, now=None) -> OrderMessage:
     now = now or timezone.now()
     order = _locked(order)
     _party(order, acting_user, allowed=("buyer",))
-    if order.is_paid_into:
+    if order_has_money_in(order):
         raise ContractLocked
     _require_status(order, Status.DRAFT, Status.CONFIRMED)
     if not text.strip():
@@ -552,7 +553,7 @@ def order_cancel(*, order, acting_user, reason, now=None) -> Order:
     now = now or timezone.now()
     order = _locked(order)
     _party(order, acting_user)
-    if order.is_paid_into:
+    if order_has_money_in(order):
         raise OutOfTurn(
             _("Money has been paid on this order: it can no longer be cancelled, only refunded.")
         )
@@ -666,8 +667,10 @@ def order_record_delivery(*, order, acting_user, now=None) -> Order:
 
 @transaction.atomic
 def order_confirm_receipt(*, order, acting_user, now=None) -> Order:
-    """The buyer confirms the goods arrived as contracted: the order completes and the escrow
-    is released to the supplier (the escrow service adds its ledger entry here)."""
+    """The buyer confirms the goods arrived as contracted: the order completes and everything
+    held in its escrow is released to the supplier, in this transaction."""
+    from apps.escrow.services import escrow_release  # escrow builds on orders
+
     now = now or timezone.now()
     order = _locked(order)
     _party(order, acting_user, allowed=("buyer",))
@@ -680,6 +683,7 @@ def order_confirm_receipt(*, order, acting_user, now=None) -> Order:
     apply_transition(
         order, "complete", acting_user=acting_user, event_type=OrderEvent.Type.COMPLETED, now=now
     )
+    escrow_release(order=order, acting_user=acting_user, now=now)
     order.save()
     notify(order, order.supplier, "completed")
     return order

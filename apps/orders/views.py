@@ -24,6 +24,8 @@ from apps.accounts.models import User
 from apps.catalog import selectors as catalog_selectors
 from apps.core.money import format_money
 from apps.core.uploads import private_file_response
+from apps.escrow import selectors as escrow_selectors
+from apps.escrow.forms import refund_form_for
 from apps.orders import selectors, services
 from apps.orders.exceptions import ContractLocked, OrderError, OutOfTurn, SupplierNotEligible
 from apps.orders.forms import (
@@ -558,6 +560,8 @@ def _detail_page(request, order, *, status=200, **forms):
     actions = _actions(order, party, version)
     confirmations = {c.party: c for c in version.confirmations.all()} if version else {}
     numbers = [v.number for v in versions]
+    escrow = escrow_selectors.escrow_summary_for(order=order)
+    payments = list(escrow_selectors.payments_for(order=order))
     context = {
         "order": order,
         "party": party,
@@ -573,6 +577,11 @@ def _detail_page(request, order, *, status=200, **forms):
         ),
         "actions": actions,
         "pay_url": _pay_url(order) if actions.pay else None,
+        # The escrow card: what was paid in, is held, released and refunded, and the payments.
+        "escrow": escrow,
+        "payments": payments,
+        "pending_payment": next((p for p in payments if p.status == p.Status.PENDING), None),
+        "refund_form": forms.get("refund_form") or refund_form_for(order, party, held=escrow.held),
         "buyer_confirmation": confirmations.get("buyer"),
         "supplier_confirmation": confirmations.get("supplier"),
         "ship_by": ship_by_text(version, order),
@@ -796,7 +805,7 @@ def order_message_send(request, pk):
 def order_contract_edit(request, pk):
     """Either party writes the next version of the contract, before any money is paid."""
     order = _order(request, pk)
-    if order.is_paid_into:
+    if selectors.order_has_money_in(order):
         messages.error(request, ContractLocked.default_message)
         return _to_detail(order)
     if order.status not in CONTRACT_OPEN:

@@ -761,6 +761,9 @@ def test_the_schema_documents_every_orders_endpoint(client):
         "/api/v1/orders/{id}/versions/": {"get"},
         "/api/v1/orders/{id}/versions/compare/": {"get"},
         "/api/v1/orders/{id}/messages/": {"get", "post"},
+        # The escrow API's steps on an order (apps/escrow/api.py).
+        "/api/v1/orders/{id}/payments/": {"get", "post"},
+        "/api/v1/orders/{id}/refund/": {"post"},
         **{f"/api/v1/orders/{{id}}/{step}/": {"post"} for step in steps},
     }
     for path in paths:

@@ -1,0 +1,204 @@
+"""Staff's view of the money: the whole ledger, payments, provider webhooks and idempotency
+records, read-only (ledger rows are never updated or deleted; a correction is a new entry), and
+payouts, which staff move on only through apps.escrow.services.payout_advance."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
+from apps.core.money import format_money
+from apps.escrow import services
+from apps.escrow.models import (
+    IdempotencyRecord,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerPosting,
+    Payment,
+    Payout,
+    WebhookEvent,
+)
+from apps.escrow.views import sandbox_simulatable, sandbox_transfer_simulate
+from apps.orders.exceptions import OrderError
+
+
+def _money(amount, currency):
+    return format_money(amount, currency) if currency else amount
+
+
+class LedgerPostingInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = LedgerPosting
+    fields = ["account", "signed_amount"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account__order", "account__user")
+
+    @admin.display(description=_("amount"))
+    def signed_amount(self, obj):
+        return _money(obj.amount, obj.currency)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "kind", "order", "description", "idempotency_key", "created_by"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["idempotency_key", "description", "created_by__email"]
+    list_select_related = ["order", "created_by"]
+    date_hierarchy = "created_at"
+    inlines = [LedgerPostingInline]
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["kind", "currency", "order", "user", "balance_display"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["user__email"]
+    list_select_related = ["order", "user"]
+
+    @admin.display(description=_("balance"), ordering="balance")
+    def balance_display(self, obj):
+        return _money(obj.balance, obj.currency)
+
+
+@admin.register(LedgerPosting)
+class LedgerPostingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["entry", "entry_created_at", "account", "amount_display"]
+    list_filter = ["currency", "account__kind", "entry__kind"]
+    search_fields = ["entry__idempotency_key", "account__user__email"]
+    list_select_related = ["entry", "account__order", "account__user"]
+
+    @admin.display(description=_("when"), ordering="entry__created_at")
+    def entry_created_at(self, obj):
+        return obj.entry.created_at
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        return _money(obj.amount, obj.currency)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "provider_reference",
+        "order",
+        "purpose",
+        "method",
+        "amount_display",
+        "received_display",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["status", "method", "purpose", "provider"]
+    search_fields = ["provider_reference", "payer__email"]
+    list_select_related = ["order"]
+    actions = ["simulate_transfer"]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        return _money(obj.amount, obj.currency)
+
+    @admin.display(description=_("received"), ordering="received_amount")
+    def received_display(self, obj):
+        return _money(obj.received_amount, obj.currency)
+
+    def has_simulate_permission(self, request):
+        return request.user.is_staff and request.user.has_perm("escrow.view_payment")
+
+    @admin.action(
+        description=_("Sandbox: simulate the transfer arriving"),
+        permissions=["simulate"],
+    )
+    def simulate_transfer(self, request, queryset):
+        done = 0
+        for payment in queryset:
+            if not sandbox_simulatable(payment):
+                self.message_user(
+                    request,
+                    _("%(payment)s is not a pending sandbox payment; left as it is.")
+                    % {"payment": payment.provider_reference},
+                    messages.WARNING,
+                )
+                continue
+            sandbox_transfer_simulate(payment=payment)
+            done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "Sandbox: %(count)d transfer arrived.",
+                    "Sandbox: %(count)d transfers arrived.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["received_at", "provider", "type", "event_id"]
+    list_filter = ["provider", "type"]
+    search_fields = ["event_id"]
+    date_hierarchy = "received_at"
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "user", "key", "response_status"]
+    search_fields = ["key", "user__email"]
+    list_select_related = ["user"]
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only rows; the status moves only through the actions, which call the service."""
+
+    list_display = ["pk", "supplier", "amount_display", "status", "created_at", "updated_at"]
+    list_filter = ["status", "currency"]
+    search_fields = ["supplier__email"]
+    list_select_related = ["supplier"]
+    actions = ["mark_processing", "mark_paid", "mark_failed"]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        return _money(obj.amount, obj.currency)
+
+    def has_advance_permission(self, request):
+        return request.user.is_staff and request.user.has_perm("escrow.change_payout")
+
+    def _advance(self, request, queryset, to):
+        done = 0
+        for payout in queryset:
+            try:
+                services.payout_advance(payout=payout, acting_user=request.user, to=to)
+            except OrderError as exc:
+                self.message_user(
+                    request,
+                    _("Payout %(pk)s: %(error)s") % {"pk": payout.pk, "error": exc.message},
+                    messages.ERROR,
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d payout is now %(status)s.",
+                    "%(count)d payouts are now %(status)s.",
+                    done,
+                )
+                % {"count": done, "status": Payout.Status(to).label.lower()},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Mark processing"), permissions=["advance"])
+    def mark_processing(self, request, queryset):
+        self._advance(request, queryset, "processing")
+
+    @admin.action(description=_("Mark paid"), permissions=["advance"])
+    def mark_paid(self, request, queryset):
+        self._advance(request, queryset, "paid")
+
+    @admin.action(description=_("Mark failed (money back to the balance)"), permissions=["advance"])
+    def mark_failed(self, request, queryset):
+        self._advance(request, queryset, "failed")

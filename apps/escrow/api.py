@@ -1,0 +1,307 @@
+"""The escrow REST API: payments into an order's escrow and refunds out of it (under
+/api/v1/orders/{id}/), the caller's statement, balances and payouts, and the payment provider's
+webhook. Thin views over apps/escrow/services.py and selectors.py.
+
+Order-bound endpoints find the order through apps.orders.selectors.order_get_for, so someone
+else's order is a 404 before anything else is looked at (staff may refund any order). The
+services' errors become 400/403/409 with a message by field (config.api.exception_handler).
+Every call that moves money takes an Idempotency-Key header (apps/escrow/idempotency.py)."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.escrow import selectors, services, webhooks
+from apps.escrow.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from apps.escrow.models import LedgerPosting, Payout
+from apps.escrow.serializers import (
+    BalanceSerializer,
+    PaymentSerializer,
+    PaymentStartedSerializer,
+    PaymentStartSerializer,
+    PayoutRequestSerializer,
+    PayoutSerializer,
+    RefundSerializer,
+    StatementLineSerializer,
+    WebhookEventSerializer,
+    WebhookOutcomeSerializer,
+)
+from apps.orders import selectors as order_selectors
+from apps.orders.api import error_body
+from apps.orders.exceptions import WrongParty
+from apps.orders.models import Order
+from apps.orders.serializers import OrderDetailSerializer
+
+# --- who may call what -----------------------------------------------------------------------
+
+
+class IsSupplierAccount(BasePermission):
+    message = _("Only supplier accounts have balances and payouts.")
+
+    def has_permission(self, request, view):
+        return request.user.role == User.Role.SUPPLIER
+
+
+class RefusalsLikeTheServices:
+    """A refusal by role reads like the services' own: 403 {"detail": [message]}."""
+
+    def permission_denied(self, request, message=None, code=None):
+        if request.authenticators and not request.successful_authenticator:
+            raise NotAuthenticated
+        raise WrongParty(message)
+
+
+def validated(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- documentation of the answers --------------------------------------------------------------
+
+ERRORS = {
+    400: OpenApiResponse(
+        error_body({"amount": ["That is more than is due: 180000 minor units."]}),
+        "Refused: messages by field (`detail` for the whole request).",
+    ),
+    403: OpenApiResponse(
+        error_body({"detail": ["The buyer pays into escrow."]}),
+        "The other party (or another kind of account) does this.",
+    ),
+    404: OpenApiResponse(description="No such order among the caller's orders."),
+    409: OpenApiResponse(
+        error_body({"detail": ["Pay the deposit first (or pay the full amount)."]}),
+        "Not possible at this stage of the order; or the Idempotency-Key was used for another "
+        "request, or its first request is still being processed.",
+    ),
+}
+
+
+def answers(ok, *error_codes, ok_status=200):
+    return {ok_status: ok, **{code: ERRORS[code] for code in error_codes}}
+
+
+# --- payments and refunds on one order ---------------------------------------------------------
+
+
+@extend_schema(tags=["orders"])
+class OrderEscrowViewSet(RefusalsLikeTheServices, viewsets.GenericViewSet):
+    """/api/v1/orders/{id}/payments/ and /refund/, next to the orders API's own steps."""
+
+    lookup_value_converter = "int"
+    # Names the model for the schema's {id}; every call finds its order with order_get_for.
+    queryset = Order.objects.none()
+
+    def get_order(self):
+        return order_selectors.order_get_for(user=self.request.user, pk=self.kwargs["pk"])
+
+    def _order_detail(self, order):
+        if order.party(self.request.user) is None:  # staff refunding someone's order
+            order = get_object_or_404(Order.objects.all(), pk=order.pk)
+        else:
+            order = order_selectors.order_get_for(user=self.request.user, pk=order.pk)
+        return OrderDetailSerializer(order, context={"request": self.request}).data
+
+    @extend_schema(
+        summary="Payments on the order",
+        description="Every payment into the order's escrow, oldest first, with what is still "
+        "awaited (status `pending`) and how to pay it (`instructions`). Either party.",
+        responses=answers(PaymentSerializer(many=True), 404),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def payments(self, request, pk=None):
+        order = self.get_order()
+        return Response(PaymentSerializer(selectors.payments_for(order=order), many=True).data)
+
+    @extend_schema(
+        summary="Pay into escrow (buyers)",
+        description="The deposit once the contract is confirmed, then the balance; or the full "
+        "amount at once. Card and Pay Later are received at once and move the order on; T/T, "
+        "e-Check and Boleto stay `pending` until the provider reports the money (a T/T may "
+        "arrive in several transfers; anything beyond what is due is returned). Refused: more "
+        "than is due (400 on `amount`), a second payment while one is on its way (400), a "
+        "deposit on a contract without one (400 on `purpose`), a balance before the deposit, "
+        "a cancelled, completed or fully paid order (409).",
+        request=PaymentStartSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses=answers(PaymentStartedSerializer, 400, 403, 404, 409, ok_status=201),
+    )
+    @payments.mapping.post
+    @idempotent
+    def payment_start(self, request, pk=None):
+        order = self.get_order()
+        data = validated(PaymentStartSerializer, request)
+        payment = services.payment_start(
+            order=order,
+            acting_user=request.user,
+            purpose=data["purpose"],
+            method=data["method"],
+            amount=data.get("amount"),
+        )
+        # A captured payment is received on a locked copy; answer with what was stored.
+        payment.refresh_from_db()
+        started = {
+            "payment": payment,
+            "order": {
+                "order": payment.order,
+                "escrow": selectors.escrow_summary_for(order=payment.order),
+            },
+        }
+        return Response(PaymentStartedSerializer(started).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Refund the buyer (suppliers, staff)",
+        description="`amount` left out refunds everything held and the order is refunded. Less "
+        "than that is possible once the goods are shipped (or in a dispute): that part goes "
+        "back to the buyer and the rest is released to the supplier, completing the order. "
+        "Refused: more than is held (400 on `amount`), a partial refund before shipment (400), "
+        "an order with nothing in escrow (409). Answers with the order.",
+        request=RefundSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses=answers(OrderDetailSerializer, 400, 403, 404, 409),
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def refund(self, request, pk=None):
+        if request.user.is_staff:  # mediators refund any order, not only their own
+            order = get_object_or_404(Order.objects.all(), pk=self.kwargs["pk"])
+        else:
+            order = self.get_order()
+        data = validated(RefundSerializer, request)
+        services.escrow_refund(
+            order=order, acting_user=request.user, amount=data.get("amount"), reason=data["reason"]
+        )
+        return Response(self._order_detail(order))
+
+
+# --- the caller's money ------------------------------------------------------------------------
+
+
+@extend_schema(tags=["escrow"])
+class StatementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = StatementLineSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return LedgerPosting.objects.none()
+        return selectors.statement_lines_for(user=self.request.user)
+
+    @extend_schema(
+        summary="The caller's statement",
+        description="Every posting on the caller's own accounts, newest first: a buyer's "
+        "payments into escrow and refunds back; a supplier's releases, payouts and failed "
+        "payouts returned. Never anyone else's.",
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+
+@extend_schema(tags=["escrow"])
+class BalanceViewSet(RefusalsLikeTheServices, viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated, IsSupplierAccount]
+    pagination_class = None
+
+    @extend_schema(
+        summary="The supplier's balances",
+        description="Per currency: available (released, can be paid out), held in escrow on "
+        "open orders, and paid out so far. Suppliers only (403).",
+        responses=answers(BalanceSerializer(many=True), 403),
+    )
+    def list(self, request):
+        balances = selectors.supplier_balances_for(supplier=request.user)
+        return Response(BalanceSerializer(balances, many=True).data)
+
+
+@extend_schema(tags=["escrow"])
+class PayoutViewSet(RefusalsLikeTheServices, mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated, IsSupplierAccount]
+    serializer_class = PayoutSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payout.objects.none()
+        return selectors.payouts_for(supplier=self.request.user)
+
+    @extend_schema(
+        summary="The supplier's payouts",
+        description="Newest first. Suppliers only (403).",
+        responses=answers(PayoutSerializer(many=True), 403),
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Ask for a payout (suppliers)",
+        description="From the available balance in that currency to the supplier's bank "
+        "account; it is taken from the balance at once and returned if the payout fails. "
+        "Refused: more than is available (400 on `amount`).",
+        request=PayoutRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses=answers(PayoutSerializer, 400, 403, 409, ok_status=201),
+    )
+    @idempotent
+    def create(self, request):
+        data = validated(PayoutRequestSerializer, request)
+        payout = services.payout_request(
+            supplier=request.user, amount=data["amount"], currency=data["currency"]
+        )
+        return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
+
+
+# --- the payment provider ----------------------------------------------------------------------
+
+
+class ProviderWebhookView(APIView):
+    """The provider's notifications, in the schema. The work is apps.escrow.webhooks'
+    provider_webhook: the signature, not a session or a token, says who is calling."""
+
+    authentication_classes = []  # no session, so no CSRF check either
+    permission_classes = [AllowAny]
+    throttle_classes = []  # a provider retries and replays; dedup by event id copes
+
+    @extend_schema(
+        tags=["escrow"],
+        auth=[],
+        summary="Payment provider webhook",
+        description="Signed with HMAC-SHA256 over `<timestamp>.<raw body>` with the provider's "
+        "webhook secret, sent as `Pactline-Signature: t=<unix timestamp>,v1=<hex digest>`; "
+        "refused (400) with a bad signature, a timestamp more than 300 s away from now, or a "
+        "body that is not an event. Each event id is applied once: a replay answers "
+        "`duplicate` and changes nothing.",
+        parameters=[
+            OpenApiParameter(
+                "provider_name",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=["sandbox"],
+                description="The payment provider.",
+            ),
+            OpenApiParameter(
+                "Pactline-Signature",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="t=<unix timestamp>,v1=<hex HMAC-SHA256 of '<timestamp>.<body>'>",
+            ),
+        ],
+        request=WebhookEventSerializer,
+        responses={
+            200: WebhookOutcomeSerializer,
+            400: OpenApiResponse(
+                {"type": "object", "properties": {"detail": {"type": "string"}}},
+                "Bad signature, stale timestamp or malformed event.",
+            ),
+            404: OpenApiResponse(description="Unknown provider."),
+        },
+    )
+    def post(self, request, provider_name):
+        # The raw body, unread by DRF's parsers: the signature is over its exact bytes.
+        return webhooks.provider_webhook(request._request, provider_name=provider_name)

@@ -1,0 +1,261 @@
+"""The double-entry ledger, payments, webhooks and payouts.
+
+Money moves only as ledger entries: one business event, a unique idempotency key, and postings
+that sum to zero per currency (checked by the service and, on PostgreSQL, by a deferred
+constraint trigger). Ledger rows are never updated or deleted; a correction is a new entry.
+Account balances are cached on the account and change in the same transaction as the postings;
+an order's escrow account may never go below zero (a database check).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from apps.core.money import CURRENCY_CHOICES
+
+
+class LedgerAccount(models.Model):
+    class Kind(models.TextChoices):
+        BUYER_FUNDING = "buyer_funding", _("Buyer funding (external)")
+        ESCROW = "escrow", _("Order escrow")
+        SUPPLIER_PAYABLE = "supplier_payable", _("Supplier payable")
+        SUPPLIER_RECEIVABLE = "supplier_receivable", _("Supplier receivable")
+        PLATFORM_COVERAGE = "platform_coverage", _("Platform coverage")
+        PAYOUTS = "payouts", _("Payouts (external)")
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The sum of this account's postings, kept in the same transaction as they are written.
+    balance = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        constraints = [
+            # One account per owner and currency: an order's, a user's, or Pactline's own.
+            models.UniqueConstraint(
+                fields=["kind", "currency", "order"],
+                condition=Q(order__isnull=False, user__isnull=True),
+                name="escrow_account_unique_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "currency", "user"],
+                condition=Q(user__isnull=False, order__isnull=True),
+                name="escrow_account_unique_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "currency"],
+                condition=Q(user__isnull=True, order__isnull=True),
+                name="escrow_account_unique_platform",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="escrow") | Q(balance__gte=0),
+                name="escrow_order_escrow_never_negative",
+            ),
+        ]
+
+    def __str__(self):
+        owner = self.order or self.user or "Pactline"
+        return f"{self.get_kind_display()} · {owner} · {self.currency}"
+
+
+class LedgerEntry(models.Model):
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("Payment into escrow")
+        RELEASE = "release", _("Release to supplier")
+        REFUND = "refund", _("Refund to buyer")
+        SETTLEMENT = "settlement", _("Partial refund, rest released")
+        OVERPAYMENT_RETURN = "overpayment_return", _("Overpayment returned")
+        PAYOUT = "payout", _("Payout to supplier")
+        PAYOUT_REVERSAL = "payout_reversal", _("Failed payout returned")
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+    )
+    description = models.CharField(max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.idempotency_key}"
+
+
+class LedgerPosting(models.Model):
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings")
+    amount = models.BigIntegerField()  # minor units; + increases the account's balance
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+
+    class Meta:
+        ordering = ["entry", "pk"]
+        indexes = [models.Index(fields=["account", "entry"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="escrow_posting_not_zero"),
+        ]
+
+    def __str__(self):
+        return f"{self.account}: {self.amount}"
+
+
+class Payment(FSMModelMixin, models.Model):
+    """A payment the buyer makes into the order's escrow, through the payment provider."""
+
+    class Purpose(models.TextChoices):
+        DEPOSIT = "deposit", _("Deposit")
+        BALANCE = "balance", _("Balance")
+        FULL = "full", _("Full amount")
+
+    class Method(models.TextChoices):
+        CARD = "card", _("Card")
+        TT = "tt", _("Bank transfer (T/T)")
+        ECHECK = "echeck", _("e-Check")
+        BOLETO = "boleto", _("Boleto")
+        PAY_LATER = "pay_later", _("Pay Later")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the money")
+        CONFIRMED = "confirmed", _("Received")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    amount = models.BigIntegerField()
+    received_amount = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    status = FSMField(max_length=10, choices=Status.choices, default=Status.PENDING, protected=True)
+    provider = models.CharField(max_length=32, default="sandbox")
+    provider_reference = models.CharField(max_length=64, unique=True)
+    instructions = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="escrow_payment_positive"),
+            models.CheckConstraint(
+                condition=Q(received_amount__gte=0) & Q(received_amount__lte=models.F("amount")),
+                name="escrow_payment_received_within_amount",
+            ),
+            models.UniqueConstraint(
+                fields=["order", "purpose"],
+                condition=Q(status="pending"),
+                name="escrow_one_pending_payment_per_purpose",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider_reference} {self.get_purpose_display()} {self.amount}"
+
+    @transition(status, source=Status.PENDING, target=Status.CONFIRMED)
+    def confirm(self):
+        pass
+
+    @transition(status, source=Status.PENDING, target=Status.FAILED)
+    def fail(self):
+        pass
+
+
+class WebhookEvent(models.Model):
+    """A provider notification, kept once by its event id: a replay changes nothing."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="escrow_webhook_once")
+        ]
+
+    def __str__(self):
+        return f"{self.provider}:{self.event_id}"
+
+
+class Payout(FSMModelMixin, models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        PROCESSING = "processing", _("Processing")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed, money returned to your balance")
+
+    supplier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    status = FSMField(
+        max_length=12, choices=Status.choices, default=Status.REQUESTED, protected=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="escrow_payout_positive")
+        ]
+
+    def __str__(self):
+        return f"Payout {self.pk} {self.amount} {self.currency}"
+
+    @transition(status, source=Status.REQUESTED, target=Status.PROCESSING)
+    def process(self):
+        pass
+
+    @transition(status, source=[Status.REQUESTED, Status.PROCESSING], target=Status.PAID)
+    def mark_paid(self):
+        pass
+
+    @transition(status, source=[Status.REQUESTED, Status.PROCESSING], target=Status.FAILED)
+    def mark_failed(self):
+        pass
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a money-moving API call with an Idempotency-Key (Stripe's rules)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="escrow_idempotency_key_once")
+        ]
+
+    def __str__(self):
+        return self.key

@@ -1,0 +1,24 @@
+"""The payment provider interface. A provider starts a payment and later confirms it through a
+signed webhook; the escrow services never talk to a provider's API directly."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ProviderStart:
+    """What the provider said when asked to take a payment."""
+
+    reference: str
+    captured: bool  # the money is in (card, Pay Later); otherwise pending until a webhook
+    instructions: dict = field(default_factory=dict)  # what the buyer must do (bank details...)
+
+
+class PaymentProvider:
+    name = "base"
+
+    def start(self, *, payment) -> ProviderStart:
+        raise NotImplementedError
+
+    def verify_webhook(self, *, body: bytes, signature_header: str, now) -> None:
+        """Raises WebhookRejected unless the body is signed by this provider and fresh."""
+        raise NotImplementedError

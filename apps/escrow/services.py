@@ -1,0 +1,515 @@
+"""Every money movement. Each is one balanced ledger entry with an idempotency key, written in
+the same transaction as the order's state change and event, under the order row's lock
+(select_for_update), so racing calls get exactly one winner and a replay changes nothing.
+
+Sign convention: a posting's amount is added to its account's balance. Money coming in from a
+buyer: buyer funding −x, order escrow +x. Release: escrow −x, supplier payable +x. Refund:
+escrow −x, buyer funding +x. Payout: payable −x, payouts +x."""
+
+import datetime as dt
+import json
+from collections import defaultdict
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import TransitionNotAllowed
+
+from apps.accounts.models import User
+from apps.core.money import format_money
+from apps.escrow.exceptions import (
+    LedgerUnbalanced,
+    Overpayment,
+    PaymentRefused,
+    PayoutRefused,
+    WebhookRejected,
+)
+from apps.escrow.models import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerPosting,
+    Payment,
+    Payout,
+    WebhookEvent,
+)
+from apps.escrow.providers.sandbox import provider
+from apps.orders import events
+from apps.orders.exceptions import NotAParty, OutOfTurn, WrongParty
+from apps.orders.models import Order, OrderEvent
+from apps.orders.services import apply_transition, end_of_day, notify
+
+Status = Order.Status
+Kind = LedgerAccount.Kind
+
+# --- the ledger -------------------------------------------------------------------------------
+
+
+def ledger_account(kind, currency, *, order=None, user=None) -> LedgerAccount:
+    account, _created = LedgerAccount.objects.get_or_create(
+        kind=kind, currency=currency, order=order, user=user
+    )
+    return account
+
+
+def escrow_account(order) -> LedgerAccount:
+    return ledger_account(Kind.ESCROW, order.currency, order=order)
+
+
+def entry_post(*, key, kind, postings, description, order=None, created_by=None, now=None):
+    """Writes one ledger entry with `postings` [(account, amount), ...], or returns the entry
+    already written under `key` (a replay). Postings must sum to zero per currency. Account
+    rows are locked in id order and their cached balances updated in this transaction; an
+    order's escrow can never go below zero."""
+    existing = LedgerEntry.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    totals = defaultdict(int)
+    for account, amount in postings:
+        totals[account.currency] += amount
+    if any(totals.values()) or not postings:
+        raise LedgerUnbalanced(f"entry {key} does not balance: {dict(totals)}")
+    accounts = {
+        a.pk: a
+        for a in LedgerAccount.objects.select_for_update()
+        .filter(pk__in=[a.pk for a, _ in postings])
+        .order_by("pk")
+    }
+    change = defaultdict(int)
+    for account, amount in postings:
+        change[account.pk] += amount
+    for pk, delta in change.items():
+        account = accounts[pk]
+        if account.kind == Kind.ESCROW and account.balance + delta < 0:
+            raise LedgerUnbalanced(f"entry {key} would take {account} below zero")
+    entry = LedgerEntry.objects.create(
+        idempotency_key=key,
+        kind=kind,
+        order=order,
+        description=description[:300],
+        created_by=created_by,
+        created_at=now or timezone.now(),
+    )
+    LedgerPosting.objects.bulk_create(
+        LedgerPosting(entry=entry, account=account, amount=amount, currency=account.currency)
+        for account, amount in postings
+        if amount
+    )
+    for pk, delta in change.items():
+        LedgerAccount.objects.filter(pk=pk).update(balance=F("balance") + delta)
+    return entry
+
+
+def escrow_held(order) -> int:
+    account = LedgerAccount.objects.filter(kind=Kind.ESCROW, order=order).first()
+    return account.balance if account else 0
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+def amount_due(order, purpose):
+    """What the buyer owes for `purpose` now, in minor units of the order's currency."""
+    version = order.current_version
+    if purpose == Payment.Purpose.DEPOSIT:
+        return version.deposit_amount
+    if purpose == Payment.Purpose.BALANCE:
+        return order.total_amount - escrow_held(order) if order.status == Status.DEPOSIT_PAID else 0
+    return order.total_amount - escrow_held(order)
+
+
+@transaction.atomic
+def payment_start(*, order, acting_user, purpose, method, amount=None, now=None) -> Payment:
+    """The buyer pays the deposit, the balance, or everything at once into the order's escrow.
+    Card and Pay Later are captured at once (money in escrow, order moves on); the other methods
+    wait for the provider's webhook. Refused: paying more than is due, paying a cancelled or
+    completed order, a balance before the deposit."""
+    now = now or timezone.now()
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    party = order.party(acting_user)
+    if party is None:
+        raise NotAParty
+    if party != "buyer":
+        raise WrongParty(_("The buyer pays into escrow."))
+    if method not in Payment.Method.values:
+        raise PaymentRefused(_("Choose a payment method."), field="method")
+    if order.status in (Status.DRAFT,):
+        raise OutOfTurn(_("Both parties confirm the contract before anything is paid."))
+    if order.status in (Status.CANCELLED, Status.COMPLETED, Status.REFUNDED):
+        raise OutOfTurn(
+            _("This order is %(status)s: it takes no more payments.")
+            % {"status": order.get_status_display().lower()}
+        )
+    if purpose == Payment.Purpose.DEPOSIT and order.status != Status.CONFIRMED:
+        raise OutOfTurn(_("The deposit is already paid."))
+    if purpose == Payment.Purpose.DEPOSIT and order.current_version.deposit_amount == 0:
+        raise PaymentRefused(
+            _("This contract has no deposit: pay the full amount."), field="purpose"
+        )
+    if purpose == Payment.Purpose.BALANCE and order.status == Status.CONFIRMED:
+        raise OutOfTurn(_("Pay the deposit first (or pay the full amount)."))
+    if order.status not in (Status.CONFIRMED, Status.DEPOSIT_PAID):
+        raise OutOfTurn(_("This order is paid in full."))
+    if Payment.objects.filter(order=order, status=Payment.Status.PENDING).exists():
+        raise PaymentRefused(
+            _("A payment for this order is still on its way; wait for it to arrive.")
+        )
+    due = amount_due(order, purpose)
+    if amount is not None and amount > due:
+        raise Overpayment(
+            _("That is more than is due: %(due)s.") % {"due": format_money(due, order.currency)}
+        )
+    if amount is not None and amount != due:
+        raise PaymentRefused(_("Pay the amount due in one payment."), field="amount")
+    if due <= 0:
+        raise OutOfTurn(_("Nothing is due on this order."))
+    payment = Payment(
+        order=order,
+        payer=acting_user,
+        purpose=purpose,
+        method=method,
+        amount=due,
+        currency=order.currency,
+        created_at=now,
+        provider_reference="pending",
+    )
+    started = provider(payment.provider).start(payment=payment)
+    payment.provider_reference = started.reference
+    payment.instructions = started.instructions
+    payment.save()
+    if started.captured:
+        payment = _payment_receive(order, payment, due, transfer_id="capture", now=now)
+    return payment
+
+
+def _payment_receive(order, payment, amount, *, transfer_id, now):
+    """Money arrived for `payment` (the order row is locked by the caller): post it into escrow,
+    return anything beyond what the payment is for, and move the order on when it is complete."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    buyer_funding = ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer)
+    escrow = escrow_account(order)
+    key = f"payment:{payment.pk}:{transfer_id}"
+    if LedgerEntry.objects.filter(idempotency_key=key).exists():
+        return payment  # this transfer was counted already
+    if payment.status != Payment.Status.PENDING or order.status not in (
+        Status.CONFIRMED,
+        Status.DEPOSIT_PAID,
+    ):
+        # The order no longer takes this money: it comes in and goes straight back.
+        entry_post(
+            key=key,
+            kind=LedgerEntry.Kind.PAYMENT,
+            order=order,
+            now=now,
+            description=f"{order.reference}: {payment.get_method_display()} received",
+            postings=[(buyer_funding, -amount), (escrow, amount)],
+        )
+        entry_post(
+            key=f"returned:{payment.pk}:{transfer_id}",
+            kind=LedgerEntry.Kind.OVERPAYMENT_RETURN,
+            order=order,
+            now=now,
+            description=f"{order.reference}: payment not accepted, returned",
+            postings=[(escrow, -amount), (buyer_funding, amount)],
+        )
+        return payment
+    accepted = min(amount, payment.amount - payment.received_amount)
+    entry_post(
+        key=key,
+        kind=LedgerEntry.Kind.PAYMENT,
+        order=order,
+        now=now,
+        created_by=payment.payer,
+        description=(
+            f"{order.reference}: {payment.get_purpose_display()} by {payment.get_method_display()}"
+        ),
+        postings=[(buyer_funding, -amount), (escrow, amount)],
+    )
+    if amount > accepted:
+        entry_post(
+            key=f"overpayment:{payment.pk}:{transfer_id}",
+            kind=LedgerEntry.Kind.OVERPAYMENT_RETURN,
+            order=order,
+            now=now,
+            description=f"{order.reference}: overpayment returned",
+            postings=[(escrow, -(amount - accepted)), (buyer_funding, amount - accepted)],
+        )
+    payment.received_amount += accepted
+    if payment.received_amount == payment.amount:
+        payment.confirm()
+        payment.confirmed_at = now
+    payment.save()
+    if payment.status == Payment.Status.CONFIRMED:
+        _order_after_payment(order, payment, now)
+    return payment
+
+
+def _order_after_payment(order, payment, now):
+    version = order.current_version
+    moved = False
+    if order.status == Status.CONFIRMED:
+        order.deposit_paid_at = now
+        if version.ship_within_days:
+            order.ship_by = end_of_day(
+                timezone.localdate(now) + dt.timedelta(days=version.ship_within_days),
+                order.supplier,
+            )
+        if payment.purpose == Payment.Purpose.DEPOSIT:
+            apply_transition(
+                order,
+                "pay_deposit",
+                acting_user=payment.payer,
+                event_type=OrderEvent.Type.DEPOSIT_PAID,
+                now=now,
+                parameters={"amount": payment.amount, "payment": payment.provider_reference},
+            )
+            moved = True
+    if escrow_held(order) >= order.total_amount and order.status in (
+        Status.CONFIRMED,
+        Status.DEPOSIT_PAID,
+    ):
+        order.funded_at = now
+        apply_transition(
+            order,
+            "pay_balance",
+            acting_user=payment.payer,
+            event_type=OrderEvent.Type.FUNDED,
+            now=now,
+            parameters={"amount": payment.amount, "payment": payment.provider_reference},
+        )
+        moved = True
+    if moved:
+        order.save()
+        notify(order, order.supplier, "payment_received", context={"payment": payment})
+
+
+class WebhookOutcome:
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+@transaction.atomic
+def webhook_receive(*, provider_name, body: bytes, signature_header, now=None) -> str:
+    """A signed provider notification. Verified (HMAC over timestamp.body, 300 s window),
+    recorded once by event id (a replay is 'duplicate' and changes nothing), then applied."""
+    now = now or timezone.now()
+    provider(provider_name).verify_webhook(body=body, signature_header=signature_header, now=now)
+    try:
+        event = json.loads(body)
+        event_id, event_type, data = event["id"], event["type"], event.get("data", {})
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WebhookRejected("malformed event") from exc
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.create(
+                provider=provider_name,
+                event_id=event_id,
+                type=event_type,
+                payload=event,
+                received_at=now,
+            )
+    except IntegrityError:
+        return WebhookOutcome.DUPLICATE
+    payment = Payment.objects.filter(provider_reference=data.get("reference", "")).first()
+    if payment is None:
+        return WebhookOutcome.IGNORED
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    if event_type == "payment.transfer_received":
+        amount = data.get("amount")
+        # Minor units: a whole, positive number, never a string, a fraction or a boolean.
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise WebhookRejected("transfer amount must be a positive whole number of minor units")
+        _payment_receive(order, payment, amount, transfer_id=event_id, now=now)
+    elif event_type == "payment.succeeded":
+        payment.refresh_from_db()
+        remaining = payment.amount - payment.received_amount
+        if remaining > 0:
+            _payment_receive(order, payment, remaining, transfer_id=event_id, now=now)
+    elif event_type == "payment.failed":
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status == Payment.Status.PENDING and payment.received_amount == 0:
+            payment.fail()
+            payment.save()
+            notify(order, order.buyer, "payment_failed", context={"payment": payment})
+    else:
+        return WebhookOutcome.IGNORED
+    return WebhookOutcome.PROCESSED
+
+
+# --- release and refunds --------------------------------------------------------------------
+
+
+def escrow_release(*, order, acting_user=None, now=None):
+    """Moves everything held in the order's escrow to the supplier's payable balance. Called
+    inside the transition that completes the order, with the order row locked."""
+    held = escrow_held(order)
+    if held <= 0:
+        return None
+    payable = ledger_account(Kind.SUPPLIER_PAYABLE, order.currency, user=order.supplier)
+    return entry_post(
+        key=f"release:{order.pk}",
+        kind=LedgerEntry.Kind.RELEASE,
+        order=order,
+        now=now,
+        created_by=acting_user,
+        description=f"{order.reference}: escrow released to the supplier",
+        postings=[(escrow_account(order), -held), (payable, held)],
+    )
+
+
+@transaction.atomic
+def escrow_refund(*, order, acting_user, amount=None, reason, now=None):
+    """Refunds the buyer from escrow. The whole held amount (amount=None) refunds the order. Part
+    of it, once the goods are shipped, is one entry that refunds that part and releases the
+    rest to the supplier, completing the order. The supplier may refund; so may staff."""
+    now = now or timezone.now()
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    party = order.party(acting_user)
+    if party != "supplier" and not acting_user.is_staff:
+        raise NotAParty(_("The supplier or a mediator refunds an order."))
+    if order.status not in (Status.DEPOSIT_PAID, Status.FUNDED, Status.SHIPPED, Status.DISPUTED):
+        raise OutOfTurn(
+            _("This order is %(status)s: there is nothing in escrow to refund.")
+            % {"status": order.get_status_display().lower()}
+        )
+    if not (reason or "").strip():
+        raise PaymentRefused(_("Say why the buyer is refunded."), field="reason")
+    held = escrow_held(order)
+    refund = held if amount is None else amount
+    if refund <= 0:
+        raise PaymentRefused(_("Refund a positive amount."), field="amount")
+    if refund > held:
+        raise Overpayment(
+            _("Only %(held)s is held in escrow.") % {"held": format_money(held, order.currency)}
+        )
+    escrow = escrow_account(order)
+    buyer_funding = ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer)
+    if refund == held:
+        entry = entry_post(
+            key=f"refund:{order.pk}",
+            kind=LedgerEntry.Kind.REFUND,
+            order=order,
+            now=now,
+            created_by=acting_user,
+            description=f"{order.reference}: refunded in full",
+            postings=[(escrow, -held), (buyer_funding, held)],
+        )
+        apply_transition(
+            order,
+            "refund",
+            acting_user=acting_user,
+            event_type=OrderEvent.Type.REFUNDED,
+            now=now,
+            parameters={"amount": held, "reason": reason.strip()},
+        )
+    else:
+        if order.status not in (Status.SHIPPED, Status.DISPUTED):
+            raise PaymentRefused(
+                _("Before shipment an order is refunded in full or not at all."), field="amount"
+            )
+        payable = ledger_account(Kind.SUPPLIER_PAYABLE, order.currency, user=order.supplier)
+        entry = entry_post(
+            key=f"refund:{order.pk}",
+            kind=LedgerEntry.Kind.SETTLEMENT,
+            order=order,
+            now=now,
+            created_by=acting_user,
+            description=f"{order.reference}: partly refunded, rest released to the supplier",
+            postings=[(escrow, -held), (buyer_funding, refund), (payable, held - refund)],
+        )
+        events.order_event_write(
+            order=order,
+            type=OrderEvent.Type.REFUNDED,
+            user=acting_user,
+            parameters={"amount": refund, "partial": True, "reason": reason.strip()},
+            at=now,
+        )
+        order.completed_at = now
+        apply_transition(
+            order,
+            "complete" if order.status == Status.SHIPPED else "settle_dispute",
+            acting_user=acting_user,
+            event_type=OrderEvent.Type.COMPLETED,
+            now=now,
+            parameters={"released": held - refund},
+        )
+    order.save()
+    for recipient in (order.buyer, order.supplier):
+        if recipient != acting_user:
+            notify(order, recipient, "refunded", context={"amount": refund})
+    return entry
+
+
+# --- payouts --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payout_request(*, supplier, amount, currency, now=None) -> Payout:
+    """The supplier takes money from its available (payable) balance to its bank account."""
+    now = now or timezone.now()
+    if supplier.role != User.Role.SUPPLIER:
+        raise WrongParty(_("Only suppliers have payouts."))
+    payable = ledger_account(Kind.SUPPLIER_PAYABLE, currency, user=supplier)
+    payable = LedgerAccount.objects.select_for_update().get(pk=payable.pk)
+    if amount is None or amount <= 0:
+        raise PayoutRefused(_("Ask for a positive amount."))
+    if amount > payable.balance:
+        raise PayoutRefused(
+            _("Your available balance is %(available)s.")
+            % {"available": format_money(payable.balance, currency)}
+        )
+    payout = Payout.objects.create(
+        supplier=supplier, amount=amount, currency=currency, created_at=now
+    )
+    entry_post(
+        key=f"payout:{payout.pk}",
+        kind=LedgerEntry.Kind.PAYOUT,
+        now=now,
+        created_by=supplier,
+        description=f"Payout {payout.pk} to the supplier's bank account",
+        postings=[
+            (payable, -amount),
+            (ledger_account(Kind.PAYOUTS, currency, user=supplier), amount),
+        ],
+    )
+    return payout
+
+
+@transaction.atomic
+def payout_advance(*, payout, acting_user, to, now=None) -> Payout:
+    """Staff (or the provider) move a payout on: processing, paid, or failed (money returned)."""
+    now = now or timezone.now()
+    if not acting_user.is_staff:
+        raise NotAParty(_("Only staff advance payouts."))
+    payout = Payout.objects.select_for_update().get(pk=payout.pk)
+    transition = {"processing": "process", "paid": "mark_paid", "failed": "mark_failed"}.get(to)
+    if transition is None:
+        raise PayoutRefused(_("Unknown payout status."), field="status")
+    try:
+        getattr(payout, transition)()
+    except TransitionNotAllowed as exc:
+        raise OutOfTurn(
+            _("This payout is %(status)s already.")
+            % {"status": payout.get_status_display().lower()}
+        ) from exc
+    payout.save()
+    if to == "failed":
+        entry_post(
+            key=f"payout-reversal:{payout.pk}",
+            kind=LedgerEntry.Kind.PAYOUT_REVERSAL,
+            now=now,
+            created_by=acting_user,
+            description=f"Payout {payout.pk} failed; returned to the balance",
+            postings=[
+                (
+                    ledger_account(Kind.PAYOUTS, payout.currency, user=payout.supplier),
+                    -payout.amount,
+                ),
+                (
+                    ledger_account(Kind.SUPPLIER_PAYABLE, payout.currency, user=payout.supplier),
+                    payout.amount,
+                ),
+            ],
+        )
+    return payout

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from apps.escrow import views, webhooks
+
+urlpatterns = [
+    path("orders/<int:pk>/pay/", views.order_pay, name="order_pay"),
+    path(
+        "orders/<int:pk>/payments/<int:payment_pk>/",
+        views.order_payment,
+        name="order_payment",
+    ),
+    path(
+        "orders/<int:pk>/payments/<int:payment_pk>/simulate/",
+        views.order_payment_simulate,
+        name="order_payment_simulate",
+    ),
+    path("orders/<int:pk>/refund/", views.order_refund, name="order_refund"),
+    path("supplier/payouts/", views.supplier_payouts, name="supplier_payouts"),
+    path("statements/", views.statements, name="statements"),
+]
+
+api_urlpatterns = [
+    path(
+        "escrow/webhooks/<str:provider_name>/",
+        webhooks.provider_webhook,
+        name="escrow-webhook",
+    ),
+]

@@ -1,0 +1,322 @@
+"""Escrow pages: the buyer pays an order into escrow (and sees a pending payment's instructions),
+the supplier refunds the buyer, sees its balance and asks for payouts, and both parties read the
+statement of their own ledger lines.
+
+Thin, like the order pages: orders come from the scoped selectors (someone else's order is a
+404), money moves only through apps.escrow.services, and a refusal (an OrderError) becomes a form
+error or a message, never a 500. Changes are POST only."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_fsm import TransitionNotAllowed
+
+from apps.accounts.decorators import role_required
+from apps.accounts.models import User
+from apps.core.money import format_money
+from apps.escrow import selectors, services
+from apps.escrow.forms import PaymentForm, PayoutRequestForm, purposes_due, refund_form_for
+from apps.escrow.models import LedgerAccount, Payment
+from apps.escrow.providers.sandbox import signed_event
+from apps.orders import selectors as order_selectors
+from apps.orders.exceptions import OrderError, OutOfTurn
+from apps.orders.models import Order
+
+# The order page belongs to the orders app; the refund form lives on it, so a refused refund
+# shows that page again with the form's errors.
+from apps.orders.views import _detail_page, _error_text
+
+Status = Order.Status
+buyer_only = role_required(User.Role.BUYER)
+supplier_only = role_required(User.Role.SUPPLIER)
+STATEMENT_LINES_PER_PAGE = 50
+PAYOUTS_PER_PAGE = 25
+SANDBOX = "sandbox"
+
+INSTRUCTION_LABELS = {
+    "beneficiary": gettext_lazy("Beneficiary"),
+    "iban": gettext_lazy("IBAN"),
+    "bic": gettext_lazy("BIC (SWIFT)"),
+    "payment_reference": gettext_lazy("Payment reference"),
+    "boleto_number": gettext_lazy("Boleto number"),
+}
+
+
+def _to_detail(order):
+    return redirect("order_detail", pk=order.pk)
+
+
+def _to_payment(payment):
+    return redirect("order_payment", pk=payment.order_id, payment_pk=payment.pk)
+
+
+def _put_on_form(form, error: OrderError):
+    """The service's refusal on the form: on its field when the form has one, else above it."""
+    for field, field_messages in (error.errors or {error.field: [error.message]}).items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+def _not_payable_reason(order):
+    """Why nothing can be paid on `order` now, in the words the payment service uses."""
+    if order.status == Status.DRAFT:
+        return _("Both parties confirm the contract before anything is paid.")
+    if order.status in (Status.CANCELLED, Status.COMPLETED, Status.REFUNDED):
+        return _("This order is %(status)s: it takes no more payments.") % {
+            "status": order.get_status_display().lower()
+        }
+    return _("This order is paid in full.")
+
+
+# --- paying into escrow --------------------------------------------------------------------------
+
+
+@buyer_only
+def order_pay(request, pk):
+    """The buyer chooses what to pay (what is due now) and how. Card and Pay Later are in escrow
+    at once; the other methods show the payment instructions and wait for the money."""
+    order = order_selectors.order_get_for(user=request.user, pk=pk)
+    if request.method == "GET":
+        pending = selectors.payments_for(order=order).filter(status=Payment.Status.PENDING).first()
+        if pending is not None:
+            messages.info(
+                request, _("A payment for this order is on its way: this is what to do for it.")
+            )
+            return _to_payment(pending)
+        if not purposes_due(order):
+            messages.error(request, _not_payable_reason(order))
+            return _to_detail(order)
+    form = PaymentForm(request.POST or None, order=order)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment = services.payment_start(
+                order=order,
+                acting_user=request.user,
+                purpose=form.cleaned_data["purpose"],
+                method=form.cleaned_data["method"],
+            )
+        except OrderError as exc:
+            _put_on_form(form, exc)
+        else:
+            # payment_start confirms a captured payment on a copy it locked; read it again.
+            payment.refresh_from_db()
+            amount = format_money(payment.amount, payment.currency)
+            if payment.status == Payment.Status.CONFIRMED:
+                messages.success(
+                    request,
+                    _(
+                        "%(amount)s is paid into escrow by %(method)s. Pactline holds it until "
+                        "the contract is met."
+                    )
+                    % {"amount": amount, "method": payment.get_method_display()},
+                )
+                return _to_detail(order)
+            messages.success(
+                request,
+                _(
+                    "Your payment of %(amount)s is registered. Make it as shown below; the order "
+                    "moves on when the money arrives in escrow."
+                )
+                % {"amount": amount},
+            )
+            return _to_payment(payment)
+    return render(
+        request,
+        "escrow/order_pay.html",
+        {"order": order, "form": form, "due": purposes_due(order)},
+    )
+
+
+def _instruction_rows(payment):
+    """(label, value) in the order a bank form asks for them; PostgreSQL's jsonb keeps no order."""
+    instructions = payment.instructions or {}
+    known = [key for key in INSTRUCTION_LABELS if key in instructions]
+    others = sorted(key for key in instructions if key not in INSTRUCTION_LABELS)
+    return [
+        (INSTRUCTION_LABELS.get(key) or key.replace("_", " ").capitalize(), instructions[key])
+        for key in known + others
+    ]
+
+
+def sandbox_simulatable(payment):
+    return payment.provider == SANDBOX and payment.status == Payment.Status.PENDING
+
+
+def sandbox_transfer_simulate(*, payment, now=None):
+    """DEMO AID. The sandbox provider's signed "transfer received" event for what `payment`
+    still lacks, run through apps.escrow.services.webhook_receive exactly as the webhook
+    endpoint would (signature, one event id, the ledger). Returns the webhook outcome."""
+    now = now or timezone.now()
+    payment.refresh_from_db()
+    body, signature = signed_event(
+        "payment.transfer_received",
+        {
+            "reference": payment.provider_reference,
+            "amount": payment.amount - payment.received_amount,
+        },
+        timestamp=int(now.timestamp()),
+    )
+    return services.webhook_receive(
+        provider_name=SANDBOX, body=body, signature_header=signature, now=now
+    )
+
+
+@login_required
+def order_payment(request, pk, payment_pk):
+    """One payment of an order: what it is for, its status and, while pending, how to pay it."""
+    order = order_selectors.order_get_for(user=request.user, pk=pk)
+    payment = get_object_or_404(selectors.payments_for(order=order), pk=payment_pk)
+    party = order.party(request.user)
+    return render(
+        request,
+        "escrow/order_payment.html",
+        {
+            "order": order,
+            "payment": payment,
+            "party": party,
+            "instructions": _instruction_rows(payment),
+            "remaining": payment.amount - payment.received_amount,
+            "can_simulate": party == "buyer" and sandbox_simulatable(payment),
+        },
+    )
+
+
+@buyer_only
+@require_POST
+def order_payment_simulate(request, pk, payment_pk):
+    """Sandbox only: the buyer makes the pending transfer 'arrive' (staff do it in the admin)."""
+    order = order_selectors.order_get_for(user=request.user, pk=pk)
+    payment = get_object_or_404(selectors.payments_for(order=order), pk=payment_pk)
+    if not sandbox_simulatable(payment):
+        messages.error(request, _("Only a sandbox payment that is still pending can be simulated."))
+        return _to_payment(payment)
+    sandbox_transfer_simulate(payment=payment)
+    payment.refresh_from_db()
+    if payment.status != Payment.Status.CONFIRMED:
+        messages.error(request, _("The simulated transfer did not complete this payment."))
+        return _to_payment(payment)
+    messages.success(
+        request,
+        _("Sandbox: the transfer of %(amount)s arrived and is held in escrow.")
+        % {"amount": format_money(payment.amount, payment.currency)},
+    )
+    return _to_detail(order)
+
+
+# --- refunds -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def order_refund(request, pk):
+    """The supplier refunds the buyer: everything held, or part of it once shipped (the rest is
+    then released and the order completes)."""
+    order = order_selectors.order_get_for(user=request.user, pk=pk)
+    held = selectors.escrow_summary_for(order=order).held
+    form = refund_form_for(order, order.party(request.user), held=held, data=request.POST)
+    if form is None:
+        messages.error(
+            request,
+            _("Only the supplier refunds the buyer, while money is held in escrow."),
+        )
+        return _to_detail(order)
+    if not form.is_valid():
+        messages.error(request, _("Nothing was refunded: check the refund form."))
+        return _detail_page(request, order, refund_form=form)
+    try:
+        entry = services.escrow_refund(
+            order=order,
+            acting_user=request.user,
+            amount=form.cleaned_data.get("amount"),
+            reason=form.cleaned_data["reason"],
+        )
+    except TransitionNotAllowed:
+        # The order's state machine refused the step the service asked for (today: a full
+        # refund of a shipped order); nothing was written, and the supplier gets a message.
+        messages.error(request, _error_text(OutOfTurn()))
+        return _to_detail(order)
+    except OrderError as exc:
+        field = exc.field if exc.field in form.fields else None
+        if field is None or exc.errors:
+            messages.error(request, _error_text(exc))
+            return _to_detail(order)
+        form.add_error(field, exc.message)
+        return _detail_page(request, order, refund_form=form)
+    refunded = sum(
+        posting.amount
+        for posting in entry.postings.select_related("account")
+        if posting.account.kind == LedgerAccount.Kind.BUYER_FUNDING
+    )
+    order.refresh_from_db()
+    if order.status == Status.REFUNDED:
+        text = _("%(amount)s is refunded to the buyer; the order is refunded.")
+    else:
+        text = _(
+            "%(amount)s is refunded to the buyer and the rest of the escrow released to you; "
+            "the order is completed."
+        )
+    messages.success(request, text % {"amount": format_money(refunded, order.currency)})
+    return _to_detail(order)
+
+
+# --- the supplier's balance and payouts --------------------------------------------------------
+
+
+@supplier_only
+def supplier_payouts(request):
+    """Per currency: available (may be paid out), held in escrow on open orders, paid out; a
+    payout request; the payouts so far with their status."""
+    supplier = request.user
+    balances = selectors.supplier_balances_for(supplier=supplier)
+    form = PayoutRequestForm(request.POST or None, balances=balances)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payout = services.payout_request(
+                supplier=supplier,
+                amount=form.cleaned_data["amount_minor"],
+                currency=form.cleaned_data["currency"],
+            )
+        except OrderError as exc:
+            _put_on_form(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Payout of %(amount)s requested. It reaches your bank account once it is paid.")
+                % {"amount": format_money(payout.amount, payout.currency)},
+            )
+            return redirect("supplier_payouts")
+    page = Paginator(selectors.payouts_for(supplier=supplier), PAYOUTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "escrow/supplier_payouts.html",
+        {
+            "balances": balances,
+            "form": form,
+            "can_request": any(b.available > 0 for b in balances),
+            "page": page,
+        },
+    )
+
+
+# --- statements ----------------------------------------------------------------------------------
+
+
+@login_required
+def statements(request):
+    """The viewer's own ledger lines, newest first: a buyer's payments and refunds, a supplier's
+    releases and payouts."""
+    if request.user.role not in (User.Role.BUYER, User.Role.SUPPLIER):
+        raise PermissionDenied  # staff read the whole ledger in the admin
+    lines = selectors.statement_lines_for(user=request.user)
+    page = Paginator(lines, STATEMENT_LINES_PER_PAGE).get_page(request.GET.get("page"))
+    for line in page.object_list:
+        line.magnitude = abs(line.amount)
+    return render(request, "escrow/statements.html", {"page": page})

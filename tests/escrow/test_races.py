@@ -1,0 +1,318 @@
+"""Racing money calls on PostgreSQL, each from its own thread and connection, released together
+by a barrier: the order row lock (and the payable account's lock for payouts) must give exactly
+one winner, the others a domain error, and the ledger must hold its promises afterwards."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from apps.escrow import services
+from apps.escrow.exceptions import PaymentRefused, PayoutRefused
+from apps.escrow.models import LedgerAccount, LedgerEntry, Payment, Payout, WebhookEvent
+from apps.escrow.providers.sandbox import signed_event
+from apps.escrow.services import WebhookOutcome
+from apps.orders import services as order_services
+from apps.orders.exceptions import OrderError
+from apps.orders.models import Order
+from tests.escrow.helpers import assert_ledger_invariants, confirmed_order
+from tests.factories import BuyerFactory, EligibleSupplierFactory
+from tests.orders.helpers import terms
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks are what these tests are about"
+    ),
+]
+
+Kind = LedgerAccount.Kind
+TOTAL, DEPOSIT = 600_000, 180_000
+
+
+def race(calls):
+    """Runs each (name, function) in its own thread, all released at once. Returns a list of
+    (name, result) and (name, exception) pairs, in the order the threads were started."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(i, name, function):
+        try:
+            connection.ensure_connection()  # connected before the start, not after
+            barrier.wait(timeout=30)
+            outcomes[i] = (name, function())
+        except Exception as exc:  # recorded and asserted by the test
+            outcomes[i] = (name, exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(i, name, function))
+        for i, (name, function) in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a racing call never finished"
+    return outcomes
+
+
+def winners(outcomes):
+    return [name for name, result in outcomes if not isinstance(result, Exception)]
+
+
+def unexpected(outcomes, *allowed):
+    """Exceptions that are not among the domain errors a user may see."""
+    allowed = allowed or (OrderError,)
+    return [
+        (name, repr(result))
+        for name, result in outcomes
+        if isinstance(result, Exception) and not isinstance(result, allowed)
+    ]
+
+
+def held(order):
+    return services.escrow_held(order)
+
+
+def shipped_order():
+    order = confirmed_order()
+    services.payment_start(order=order, acting_user=order.buyer, purpose="full", method="card")
+    return order_services.order_ship(
+        order=order, acting_user=order.supplier, carrier="Maersk", tracking_number="MSKU7654321"
+    )
+
+
+# --- one shipped order, twenty hands --------------------------------------------------------------
+
+
+def test_twenty_release_refund_and_cancel_calls_on_one_order_have_one_winner():
+    order = shipped_order()
+    buyer, supplier = order.buyer, order.supplier
+    kinds = {
+        "confirm_receipt": lambda: order_services.order_confirm_receipt(
+            order=order, acting_user=buyer
+        ),
+        "cancel": lambda: order_services.order_cancel(
+            order=order, acting_user=buyer, reason="Changed my mind"
+        ),
+        "refund_full": lambda: services.escrow_refund(
+            order=order, acting_user=supplier, reason="Cannot deliver after all"
+        ),
+        "refund_partial": lambda: services.escrow_refund(
+            order=order, acting_user=supplier, amount=50_000, reason="Short by 20 pieces"
+        ),
+    }
+    calls = [(name, kinds[name]) for _ in range(5) for name in kinds]
+
+    outcomes = race(calls)
+
+    assert unexpected(outcomes) == []
+    won = winners(outcomes)
+    assert len(won) == 1, outcomes
+    order.refresh_from_db()
+    expected_status = {
+        "confirm_receipt": Order.Status.COMPLETED,
+        "refund_partial": Order.Status.COMPLETED,
+        "refund_full": Order.Status.REFUNDED,
+    }[won[0]]
+    assert order.status == expected_status
+    assert held(order) == 0
+    money_out = LedgerEntry.objects.filter(order=order).exclude(kind="payment")
+    assert money_out.count() == 1
+    assert_ledger_invariants()
+
+
+def test_the_same_race_on_a_funded_order_refunds_it_once():
+    """Before shipment: a full refund may win; receipt, cancel and partial refunds are out of
+    turn."""
+    order = confirmed_order()
+    services.payment_start(order=order, acting_user=order.buyer, purpose="full", method="card")
+    buyer, supplier = order.buyer, order.supplier
+    kinds = {
+        "receipt": lambda: order_services.order_confirm_receipt(order=order, acting_user=buyer),
+        "cancel": lambda: order_services.order_cancel(order=order, acting_user=buyer, reason="x"),
+        "full": lambda: services.escrow_refund(order=order, acting_user=supplier, reason="x"),
+        "partial": lambda: services.escrow_refund(
+            order=order, acting_user=supplier, amount=1_000, reason="x"
+        ),
+    }
+    calls = [(name, kinds[name]) for _ in range(5) for name in kinds]
+
+    outcomes = race(calls)
+
+    assert unexpected(outcomes) == []
+    assert winners(outcomes) == ["full"]
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    assert held(order) == 0
+    assert LedgerEntry.objects.filter(order=order, kind="refund").count() == 1
+    assert_ledger_invariants()
+
+
+# --- payments and webhooks ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["card", "tt"])
+def test_two_payments_started_at_once_make_one_payment(method):
+    order = confirmed_order()
+
+    def start():
+        return services.payment_start(
+            order=order, acting_user=order.buyer, purpose="deposit", method=method
+        )
+
+    outcomes = race([("a", start), ("b", start)])
+
+    assert unexpected(outcomes) == []
+    assert len(winners(outcomes)) == 1
+    assert Payment.objects.filter(order=order).count() == 1
+    loser = next(result for _name, result in outcomes if isinstance(result, Exception))
+    assert isinstance(loser, PaymentRefused if method == "tt" else OrderError)
+    order.refresh_from_db()
+    if method == "card":
+        assert order.status == Order.Status.DEPOSIT_PAID
+        assert held(order) == DEPOSIT
+    else:
+        assert order.status == Order.Status.CONFIRMED
+        assert held(order) == 0
+    assert_ledger_invariants()
+
+
+def test_twenty_replays_of_one_webhook_credit_it_once():
+    order = confirmed_order()
+    payment = services.payment_start(
+        order=order, acting_user=order.buyer, purpose="deposit", method="tt"
+    )
+    now = timezone.now()
+    body, signature = signed_event(
+        "payment.transfer_received",
+        {"reference": payment.provider_reference, "amount": 100_000},
+        timestamp=int(now.timestamp()),
+        event_id="evt_race",
+    )
+
+    def receive():
+        return services.webhook_receive(
+            provider_name="sandbox", body=body, signature_header=signature, now=now
+        )
+
+    outcomes = race([("replay", receive)] * 20)
+
+    assert unexpected(outcomes, ()) == []
+    assert Counter(result for _name, result in outcomes) == {
+        WebhookOutcome.PROCESSED: 1,
+        WebhookOutcome.DUPLICATE: 19,
+    }
+    assert WebhookEvent.objects.filter(event_id="evt_race").count() == 1
+    payment.refresh_from_db()
+    assert payment.received_amount == 100_000
+    assert held(order) == 100_000
+    assert LedgerEntry.objects.filter(order=order).count() == 1
+    assert_ledger_invariants()
+
+
+def test_twenty_different_transfers_at_once_fill_the_payment_and_return_the_rest():
+    order = confirmed_order()
+    payment = services.payment_start(
+        order=order, acting_user=order.buyer, purpose="deposit", method="tt"
+    )
+    now = timezone.now()
+
+    def receiver(n):
+        body, signature = signed_event(
+            "payment.transfer_received",
+            {"reference": payment.provider_reference, "amount": 20_000},
+            timestamp=int(now.timestamp()),
+            event_id=f"evt_part_{n}",
+        )
+        return lambda: services.webhook_receive(
+            provider_name="sandbox", body=body, signature_header=signature, now=now
+        )
+
+    outcomes = race([(f"part{n}", receiver(n)) for n in range(20)])  # 400,000 for 180,000
+
+    assert unexpected(outcomes, ()) == []
+    payment.refresh_from_db()
+    assert (payment.status, payment.received_amount) == ("confirmed", DEPOSIT)
+    order.refresh_from_db()
+    assert order.status == Order.Status.DEPOSIT_PAID
+    assert held(order) == DEPOSIT
+    funding = LedgerAccount.objects.get(kind=Kind.BUYER_FUNDING, user=order.buyer)
+    assert funding.balance == -DEPOSIT
+    assert_ledger_invariants()
+
+
+# --- payouts --------------------------------------------------------------------------------------
+
+
+def completed_orders_of_one_supplier(count):
+    supplier = EligibleSupplierFactory()
+    orders = []
+    for _ in range(count):
+        buyer = BuyerFactory()
+        order = order_services.order_draft_for_buyer(
+            supplier=supplier, buyer_email=buyer.email, terms=terms()
+        )
+        order_services.contract_confirm(order=order, acting_user=buyer, version_number=1)
+        order_services.contract_confirm(order=order, acting_user=supplier, version_number=1)
+        services.payment_start(order=order, acting_user=buyer, purpose="full", method="card")
+        order_services.order_ship(
+            order=order, acting_user=supplier, carrier="DHL", tracking_number=f"JD{order.pk}"
+        )
+        orders.append(order)
+    return supplier, orders
+
+
+@pytest.mark.parametrize(("asks", "amount"), [(12, 100_000), (20, 250_000)])
+def test_payouts_asked_at_once_never_take_more_than_is_available(asks, amount):
+    supplier, orders = completed_orders_of_one_supplier(1)
+    order_services.order_confirm_receipt(order=orders[0], acting_user=orders[0].buyer)
+    available = TOTAL
+
+    def ask():
+        return services.payout_request(supplier=supplier, amount=amount, currency="USD")
+
+    outcomes = race([("payout", ask)] * asks)
+
+    assert unexpected(outcomes, PayoutRefused) == []
+    paid = Payout.objects.filter(supplier=supplier).aggregate(t=Sum("amount"))["t"] or 0
+    assert len(winners(outcomes)) == available // amount
+    assert paid == (available // amount) * amount <= available
+    payable = LedgerAccount.objects.get(kind=Kind.SUPPLIER_PAYABLE, user=supplier)
+    payouts = LedgerAccount.objects.get(kind=Kind.PAYOUTS, user=supplier)
+    assert (payable.balance, payouts.balance) == (available - paid, paid)
+    assert_ledger_invariants()
+
+
+def test_releases_and_payouts_of_one_supplier_at_once_do_not_deadlock_or_lose_money():
+    """Several buyers confirm receipt while the supplier asks for payouts: every release lands
+    in the one payable account (created by the first of them), each payout is covered."""
+    supplier, orders = completed_orders_of_one_supplier(4)
+    calls = [
+        (
+            f"receipt{order.pk}",
+            lambda order=order: order_services.order_confirm_receipt(
+                order=order, acting_user=order.buyer
+            ),
+        )
+        for order in orders
+    ]
+    calls += [
+        ("payout", lambda: services.payout_request(supplier=supplier, amount=TOTAL, currency="USD"))
+    ] * 6
+
+    outcomes = race(calls)
+
+    assert unexpected(outcomes, PayoutRefused) == []
+    assert all(name == "payout" for name, result in outcomes if isinstance(result, Exception))
+    assert LedgerAccount.objects.filter(kind=Kind.SUPPLIER_PAYABLE, user=supplier).count() == 1
+    paid = Payout.objects.filter(supplier=supplier).aggregate(t=Sum("amount"))["t"] or 0
+    payable = LedgerAccount.objects.get(kind=Kind.SUPPLIER_PAYABLE, user=supplier)
+    assert payable.balance == 4 * TOTAL - paid >= 0
+    assert all(o.status == Order.Status.COMPLETED for o in Order.objects.filter(supplier=supplier))
+    assert_ledger_invariants()
