@@ -110,6 +110,8 @@ def test_a_buyer_starts_an_order_from_a_product_priced_by_its_tier(new_page):
     page.get_by_role("link", name="Warm white LED bulb").click()
     page.get_by_role("link", name="Start Trade Assurance order").click()
     expect(page.get_by_label("Agreed specification")).to_have_value("Colour temperature: 2700 K")
+    # htmx binds the live price once its deferred script has run; a person never types sooner.
+    page.wait_for_load_state("load")
     page.get_by_label("Quantity").fill("3000")
     expect(page.get_by_text("US$ 2,610.00")).to_be_visible()  # 3000 × US$0.87, as typed
     page.get_by_label("Shipping method").select_option("sea")
