@@ -298,8 +298,18 @@ def webhook_receive(*, provider_name, body: bytes, signature_header, now=None) -
     try:
         event = json.loads(body)
         event_id, event_type, data = event["id"], event["type"], event.get("data", {})
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise WebhookRejected("malformed event") from exc
+    id_limit = WebhookEvent._meta.get_field("event_id").max_length
+    type_limit = WebhookEvent._meta.get_field("type").max_length
+    if not (
+        isinstance(event_id, str)
+        and 0 < len(event_id) <= id_limit
+        and isinstance(event_type, str)
+        and 0 < len(event_type) <= type_limit
+        and isinstance(data, dict)
+    ):
+        raise WebhookRejected("malformed event")
     try:
         with transaction.atomic():
             WebhookEvent.objects.create(

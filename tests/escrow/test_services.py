@@ -3,6 +3,7 @@ balance, release on receipt, full and partial refunds, payouts and the refusals.
 with the ledger's invariants."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -158,6 +159,7 @@ def test_payment_start_returns_the_captured_payment_as_it_now_is(order, method):
 
     assert (payment.status, payment.received_amount) == ("confirmed", DEPOSIT)
     assert payment.confirmed_at is not None
+    assert_ledger_invariants()
 
 
 # --- T/T, e-Check, Boleto: pending until the provider's webhook -----------------------------------
@@ -329,6 +331,35 @@ def test_a_transfer_without_a_whole_amount_is_rejected(order, amount):
     assert_ledger_invariants()
 
 
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"id": "evt_list", "type": "payment.succeeded", "data": ["sbx_x"]},
+        {"id": "evt_text", "type": "payment.succeeded", "data": "sbx_x"},
+        {"id": None, "type": "payment.succeeded", "data": {}},
+        {"id": "x" * 101, "type": "payment.succeeded", "data": {}},
+        ["not", "an", "object"],
+    ],
+    ids=["data-list", "data-text", "id-null", "id-too-long", "body-list"],
+)
+def test_a_signed_but_malformed_event_is_rejected(order, event):
+    """Malformed is a 400 (WebhookRejected) whoever signed it: not a 500, and never a silent
+    'duplicate' for an event that was not recorded."""
+    now = timezone.now()
+    body = json.dumps(event).encode()
+
+    with pytest.raises(WebhookRejected):
+        services.webhook_receive(
+            provider_name="sandbox",
+            body=body,
+            signature_header=sign(body, int(now.timestamp())),
+            now=now,
+        )
+
+    assert not WebhookEvent.objects.exists()
+    assert_ledger_invariants()
+
+
 def test_the_webhook_endpoint_answers_the_provider(client, order):
     payment = pay(order, "deposit", "tt")
     data = {"reference": payment.provider_reference, "amount": DEPOSIT}
@@ -410,6 +441,7 @@ def test_a_fixed_ship_by_date_is_kept_when_the_deposit_arrives(order):
     ship_by = order.ship_by
     pay(order, "deposit", "card", now=timezone.now() + dt.timedelta(days=2))
     assert reloaded(order).ship_by == ship_by
+    assert_ledger_invariants()
 
 
 # --- refused payments -----------------------------------------------------------------------------
@@ -467,6 +499,7 @@ def test_the_balance_before_the_deposit_is_refused(order):
     with pytest.raises(OutOfTurn, match="deposit first"):
         pay(order, "balance", "card")
     assert not Payment.objects.exists()
+    assert_ledger_invariants()
 
 
 def test_the_deposit_twice_is_refused(order):
@@ -484,6 +517,7 @@ def test_a_second_payment_while_one_is_pending_is_refused(order):
             pay(order, purpose, "card")
     assert Payment.objects.count() == 1
     assert held(order) == 0
+    assert_ledger_invariants()
 
 
 def test_a_contract_without_a_deposit_is_paid_in_full():
@@ -518,6 +552,7 @@ def test_only_the_buyer_pays_with_a_known_method(order):
     with pytest.raises(PaymentRefused, match="payment method"):
         pay(order, "deposit", "cash")
     assert not Payment.objects.exists()
+    assert_ledger_invariants()
 
 
 # --- release on receipt ---------------------------------------------------------------------------
@@ -736,6 +771,7 @@ def test_payouts_never_touch_escrow(order):
     with pytest.raises(PayoutRefused):
         services.payout_request(supplier=order.supplier, amount=1, currency="USD")
     assert held(order) == TOTAL
+    assert_ledger_invariants()
 
 
 def test_the_ledger_refuses_an_unbalanced_or_negative_service_entry(order):
