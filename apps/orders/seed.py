@@ -103,7 +103,7 @@ def run(*, stdout):
                     {"outcome": "release"},
                 ),
             ]
-        _history_ledger(order, buyer, supplier, funded, completed)
+        _history_ledger(order, buyer, funded, completed)
         OrderEvent.objects.bulk_create(
             OrderEvent(
                 order=order,
@@ -152,10 +152,10 @@ def run(*, stdout):
     stdout.write(f"created {len(HISTORY)} completed demo orders")
 
 
-def _history_ledger(order, buyer, supplier, funded, completed):
+def _history_ledger(order, buyer, funded, completed):
     """The money of a completed history order: paid into escrow, then released."""
     from apps.escrow.models import LedgerAccount, LedgerEntry
-    from apps.escrow.services import entry_post, ledger_account
+    from apps.escrow.services import entry_post, escrow_release, ledger_account
 
     kinds = LedgerAccount.Kind
     escrow = ledger_account(kinds.ESCROW, order.currency, order=order)
@@ -170,20 +170,7 @@ def _history_ledger(order, buyer, supplier, funded, completed):
             (escrow, order.total_amount),
         ],
     )
-    entry_post(
-        key=f"release:{order.pk}",
-        kind=LedgerEntry.Kind.RELEASE,
-        order=order,
-        now=completed,
-        description=f"{order.reference}: escrow released to the supplier",
-        postings=[
-            (escrow, -order.total_amount),
-            (
-                ledger_account(kinds.SUPPLIER_PAYABLE, order.currency, user=supplier),
-                order.total_amount,
-            ),
-        ],
-    )
+    escrow_release(order=order, now=completed)
 
 
 def _terms(product, quantity, **overrides):
