@@ -171,6 +171,7 @@ def seed(pay_counts, release_counts):
     pair), lists indexed by client."""
     import datetime as dt
 
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
     from django.utils import timezone
@@ -230,6 +231,7 @@ def seed(pay_counts, release_counts):
         for c in range(clients - 1):
             plan += [(c, False)] * pay_counts[c] + [(c, True)] * release_counts[c]
         ship_by = now + dt.timedelta(days=45)
+        undelivered_release = dt.timedelta(days=settings.PACTLINE_UNDELIVERED_RELEASE_DAYS)
         orders = Order.objects.bulk_create(
             Order(
                 buyer=buyers[c],
@@ -248,6 +250,8 @@ def seed(pay_counts, release_counts):
                 shipped_at=now if shipped else None,
                 carrier="Maersk" if shipped else "",
                 tracking_number=f"MSKU{n:07d}" if shipped else "",
+                # As order_ship sets it: a shipped order always has its release date.
+                release_due_at=now + undelivered_release if shipped else None,
             )
             for n, (c, shipped) in enumerate(plan)
         )

@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("apps.catalog.api_urls")),
     path("", include("apps.orders.api_urls")),
     path("", include("apps.escrow.api_urls")),
+    path("", include("apps.disputes.api_urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", include("apps.catalog.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.escrow.urls")),
+    path("", include("apps.disputes.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -15,6 +15,7 @@ def portal(request):
             items += [
                 (_("Supplier portal"), reverse("supplier_home")),
                 (_("Orders"), reverse("order_list")),
+                (_("Disputes"), reverse("dispute_list")),
                 (_("Products"), reverse("supplier_product_list")),
                 (_("Trade Assurance"), reverse("supplier_trade_assurance")),
                 (_("Balance & payouts"), reverse("supplier_payouts")),
@@ -24,6 +25,7 @@ def portal(request):
             items += [
                 (_("Buyer portal"), reverse("buyer_home")),
                 (_("Orders"), reverse("order_list")),
+                (_("Disputes"), reverse("dispute_list")),
                 (_("Find products"), reverse("product_search")),
                 (_("Statements"), reverse("statements")),
             ]

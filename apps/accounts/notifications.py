@@ -96,3 +96,38 @@ def notifications_mark_read(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def notifications_send_many(items) -> list:
+    """notification_send for many at once (a sweep's chunk): items are dicts with user, kind,
+    template, context and link. One INSERT for the rows, and one task after commit emails them
+    all; the outbox sweep catches any that task misses."""
+    from apps.accounts.tasks import deliver_notifications
+
+    rows = []
+    for item in items:
+        user = item["user"]
+        context = {
+            **(item.get("context") or {}),
+            "user": user,
+            "site_url": settings.PACTLINE_SITE_URL,
+            "link": item.get("link", ""),
+        }
+        language = user.language or settings.LANGUAGE_CODE
+        with translation.override(language), timezone.override(zoneinfo.ZoneInfo(user.timezone)):
+            subject = " ".join(render_to_string(f"{item['template']}_subject.txt", context).split())
+            body = render_to_string(f"{item['template']}_body.txt", context).strip()
+        rows.append(
+            Notification(
+                user=user,
+                kind=item["kind"],
+                subject=subject[:255],
+                body=body,
+                link=item.get("link", ""),
+            )
+        )
+    notifications = Notification.objects.bulk_create(rows)
+    ids = [n.pk for n in notifications]
+    if ids:
+        transaction.on_commit(lambda: deliver_notifications.delay(ids))
+    return notifications

@@ -2,8 +2,9 @@
 /api/v1/orders/{id}/), the caller's statement, balances and payouts, and the payment provider's
 webhook. Thin views over apps/escrow/services.py and selectors.py.
 
-Order-bound endpoints find the order through apps.orders.selectors.order_get_for, so someone
-else's order is a 404 before anything else is looked at (staff may refund any order). The
+Order-bound endpoints find the order through apps.orders.selectors.order_access_get_for (the
+order's own row, scoped to the caller), so someone else's order is a 404 before anything else is
+looked at (staff may refund any order); the services lock and re-read it. The
 services' errors become 400/403/409 with a message by field (config.api.exception_handler).
 Every call that moves money takes an Idempotency-Key header (apps/escrow/idempotency.py)."""
 
@@ -97,17 +98,18 @@ class OrderEscrowViewSet(RefusalsLikeTheServices, viewsets.GenericViewSet):
     """/api/v1/orders/{id}/payments/ and /refund/, next to the orders API's own steps."""
 
     lookup_value_converter = "int"
-    # Names the model for the schema's {id}; every call finds its order with order_get_for.
+    # Names the model for the schema's {id}; every call finds its order with
+    # order_access_get_for.
     queryset = Order.objects.none()
 
     def get_order(self):
-        return order_selectors.order_get_for(user=self.request.user, pk=self.kwargs["pk"])
+        return order_selectors.order_access_get_for(user=self.request.user, pk=self.kwargs["pk"])
 
     def _order_detail(self, order):
         if order.party(self.request.user) is None:  # staff refunding someone's order
             order = get_object_or_404(Order.objects.all(), pk=order.pk)
         else:
-            order = order_selectors.order_get_for(user=self.request.user, pk=order.pk)
+            order = order_selectors.order_detail_get_for(user=self.request.user, pk=order.pk)
         return OrderDetailSerializer(order, context={"request": self.request}).data
 
     @extend_schema(
@@ -146,8 +148,7 @@ class OrderEscrowViewSet(RefusalsLikeTheServices, viewsets.GenericViewSet):
             method=data["method"],
             amount=data.get("amount"),
         )
-        # A captured payment is received on a locked copy; answer with what was stored.
-        payment.refresh_from_db()
+        # The service answers with the payment as stored and payment.order as it left it.
         started = {
             "payment": payment,
             "order": {

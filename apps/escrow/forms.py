@@ -67,10 +67,10 @@ class PaymentForm(forms.Form):
 REFUNDABLE_STATES = (
     Order.Status.DEPOSIT_PAID,
     Order.Status.FUNDED,
+    Order.Status.OVERDUE,
     Order.Status.SHIPPED,
-    Order.Status.DISPUTED,
 )
-PARTIAL_REFUND_STATES = (Order.Status.SHIPPED, Order.Status.DISPUTED)
+PARTIAL_REFUND_STATES = (Order.Status.SHIPPED,)
 
 
 def refund_form_for(order, party, *, held, data=None):

@@ -77,6 +77,9 @@ class LedgerEntry(models.Model):
         OVERPAYMENT_RETURN = "overpayment_return", _("Overpayment returned")
         PAYOUT = "payout", _("Payout to supplier")
         PAYOUT_REVERSAL = "payout_reversal", _("Failed payout returned")
+        COVERAGE_CLAIM = "coverage_claim", _("Claim paid from Trade Assurance coverage")
+        RECEIVABLE = "receivable", _("Owed back by the supplier for a covered claim")
+        NETTING = "netting", _("Amount owed taken from the balance")
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from apps.escrow.models import LedgerAccount, LedgerEntry, LedgerPosting, Payment, Payout
 
@@ -21,40 +21,38 @@ class EscrowSummary:
 
 
 def escrow_summary_for(*, order) -> EscrowSummary:
-    postings = LedgerPosting.objects.filter(account__kind=Kind.ESCROW, account__order=order)
+    """One query: the postings of the order's ledger entries (every entry that touches an
+    order's escrow is written with that order) summed by entry kind, account and sign; held is
+    the order's escrow account balance, read through the same join. (Five filtered aggregates
+    in one query cost Django more to build than the database takes to run them.)"""
     kinds = LedgerEntry.Kind
-
-    def total(*entry_kinds, sign):
-        q = postings.filter(entry__kind__in=entry_kinds)
-        q = q.filter(amount__gt=0) if sign > 0 else q.filter(amount__lt=0)
-        return abs(q.aggregate(t=Sum("amount"))["t"] or 0)
-
-    held = (
-        LedgerAccount.objects.filter(kind=Kind.ESCROW, order=order)
-        .values_list("balance", flat=True)
-        .first()
-        or 0
+    groups = (
+        LedgerPosting.objects.filter(entry__order=order)
+        .order_by()
+        .values_list("entry__kind", "account__kind", "account__order_id", "account__balance")
+        .annotate(
+            plus=Sum("amount", filter=Q(amount__gt=0)), minus=Sum("amount", filter=Q(amount__lt=0))
+        )
     )
-    returned = total(kinds.OVERPAYMENT_RETURN, sign=-1)
-    refunded = (
-        LedgerPosting.objects.filter(
-            entry__order=order,
-            entry__kind__in=[kinds.REFUND, kinds.SETTLEMENT],
-            account__kind=Kind.BUYER_FUNDING,
-        ).aggregate(t=Sum("amount"))["t"]
-        or 0
-    )
-    released = (
-        LedgerPosting.objects.filter(
-            entry__order=order,
-            entry__kind__in=[kinds.RELEASE, kinds.SETTLEMENT],
-            account__kind=Kind.SUPPLIER_PAYABLE,
-        ).aggregate(t=Sum("amount"))["t"]
-        or 0
-    )
+    paid = returned = held = released = refunded = 0
+    for entry_kind, account_kind, account_order_id, balance, plus, minus in groups:
+        plus, minus = plus or 0, minus or 0
+        if account_kind == Kind.ESCROW and account_order_id == order.pk:
+            held = balance
+            if entry_kind == kinds.PAYMENT:
+                paid += plus
+            elif entry_kind == kinds.OVERPAYMENT_RETURN:
+                returned -= minus
+        elif account_kind == Kind.BUYER_FUNDING and entry_kind in (kinds.REFUND, kinds.SETTLEMENT):
+            refunded += plus + minus
+        elif account_kind == Kind.SUPPLIER_PAYABLE and entry_kind in (
+            kinds.RELEASE,
+            kinds.SETTLEMENT,
+        ):
+            released += plus + minus
     return EscrowSummary(
         currency=order.currency,
-        paid_in=total(kinds.PAYMENT, sign=1) - returned,
+        paid_in=paid - returned,
         held=held,
         released=released,
         refunded=refunded,
@@ -91,11 +89,17 @@ def supplier_balances_for(*, supplier) -> list[SupplierBalance]:
 
 def statement_lines_for(*, user):
     """The user's own ledger lines: a buyer's funding account (payments in, refunds back), a
-    supplier's payable and payout accounts (releases, payouts). Never anyone else's."""
+    supplier's payable, payout and receivable accounts (releases, payouts, what it owes back
+    for covered claims). Never anyone else's."""
     return (
         LedgerPosting.objects.filter(
             account__user=user,
-            account__kind__in=[Kind.BUYER_FUNDING, Kind.SUPPLIER_PAYABLE, Kind.PAYOUTS],
+            account__kind__in=[
+                Kind.BUYER_FUNDING,
+                Kind.SUPPLIER_PAYABLE,
+                Kind.PAYOUTS,
+                Kind.SUPPLIER_RECEIVABLE,
+            ],
         )
         .select_related("entry", "entry__order", "account")
         .order_by("-entry__created_at", "-pk")

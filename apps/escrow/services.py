@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
@@ -37,7 +37,12 @@ from apps.escrow.providers.sandbox import provider
 from apps.orders import events
 from apps.orders.exceptions import NotAParty, OutOfTurn, WrongParty
 from apps.orders.models import Order, OrderEvent
-from apps.orders.services import apply_transition, end_of_day, notify
+from apps.orders.services import (
+    apply_transition,
+    end_of_day,
+    notify,
+    ship_by_after_late_balance,
+)
 
 Status = Order.Status
 Kind = LedgerAccount.Kind
@@ -95,8 +100,18 @@ def entry_post(*, key, kind, postings, description, order=None, created_by=None,
         for account, amount in postings
         if amount
     )
-    for pk, delta in change.items():
-        LedgerAccount.objects.filter(pk=pk).update(balance=F("balance") + delta)
+    # Every balance in one UPDATE (the rows are locked above).
+    LedgerAccount.objects.filter(pk__in=list(change)).update(
+        balance=F("balance")
+        + Case(
+            *(When(pk=pk, then=Value(delta)) for pk, delta in change.items()),
+            default=Value(0),
+            output_field=BigIntegerField(),
+        )
+    )
+    # The caller's account objects show the balances as they now stand.
+    for account, _amount in postings:
+        account.balance = accounts[account.pk].balance + change[account.pk]
     return entry
 
 
@@ -125,7 +140,12 @@ def payment_start(*, order, acting_user, purpose, method, amount=None, now=None)
     wait for the provider's webhook. Refused: paying more than is due, paying a cancelled or
     completed order, a balance before the deposit."""
     now = now or timezone.now()
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    # The order row alone is locked; its contract version and parties come in the same query.
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("current_version", "buyer", "supplier")
+        .get(pk=order.pk)
+    )
     party = order.party(acting_user)
     if party is None:
         raise NotAParty
@@ -178,18 +198,23 @@ def payment_start(*, order, acting_user, purpose, method, amount=None, now=None)
     payment.instructions = started.instructions
     payment.save()
     if started.captured:
-        payment = _payment_receive(order, payment, due, transfer_id="capture", now=now)
+        payment = _payment_receive(
+            order, payment, due, transfer_id="capture", now=now, created_here=True
+        )
     return payment
 
 
-def _payment_receive(order, payment, amount, *, transfer_id, now):
+def _payment_receive(order, payment, amount, *, transfer_id, now, created_here=False):
     """Money arrived for `payment` (the order row is locked by the caller): post it into escrow,
-    return anything beyond what the payment is for, and move the order on when it is complete."""
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    return anything beyond what the payment is for, and move the order on when it is complete.
+    `created_here`: the caller inserted the payment in this transaction, so no one else can see
+    it (nothing to lock) and no transfer for it can have been counted yet."""
+    if not created_here:
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
     buyer_funding = ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer)
     escrow = escrow_account(order)
     key = f"payment:{payment.pk}:{transfer_id}"
-    if LedgerEntry.objects.filter(idempotency_key=key).exists():
+    if not created_here and LedgerEntry.objects.filter(idempotency_key=key).exists():
         return payment  # this transfer was counted already
     if payment.status != Payment.Status.PENDING or order.status not in (
         Status.CONFIRMED,
@@ -240,17 +265,20 @@ def _payment_receive(order, payment, amount, *, transfer_id, now):
         payment.confirmed_at = now
     payment.save()
     if payment.status == Payment.Status.CONFIRMED:
-        _order_after_payment(order, payment, now)
+        # escrow.balance is current: the order lock keeps anyone else off this escrow, and
+        # entry_post updated it.
+        _order_after_payment(order, payment, now, held=escrow.balance)
     return payment
 
 
-def _order_after_payment(order, payment, now):
+def _order_after_payment(order, payment, now, *, held=None):
+    """`held`: what the order's escrow holds now, when the caller knows it."""
     version = order.current_version
     moved = False
     if order.status == Status.CONFIRMED:
         order.deposit_paid_at = now
         if version.ship_within_days:
-            order.ship_by = end_of_day(
+            order.ship_by = order.ship_by_original = end_of_day(
                 timezone.localdate(now) + dt.timedelta(days=version.ship_within_days),
                 order.supplier,
             )
@@ -264,7 +292,9 @@ def _order_after_payment(order, payment, now):
                 parameters={"amount": payment.amount, "payment": payment.provider_reference},
             )
             moved = True
-    if escrow_held(order) >= order.total_amount and order.status in (
+    if held is None:
+        held = escrow_held(order)
+    if held >= order.total_amount and order.status in (
         Status.CONFIRMED,
         Status.DEPOSIT_PAID,
     ):
@@ -277,6 +307,7 @@ def _order_after_payment(order, payment, now):
             now=now,
             parameters={"amount": payment.amount, "payment": payment.provider_reference},
         )
+        ship_by_after_late_balance(order, now)
         moved = True
     if moved:
         order.save()
@@ -378,7 +409,14 @@ def escrow_refund(*, order, acting_user, amount=None, reason, now=None):
     party = order.party(acting_user)
     if party != "supplier" and not acting_user.is_staff:
         raise NotAParty(_("The supplier or a mediator refunds an order."))
-    if order.status not in (Status.DEPOSIT_PAID, Status.FUNDED, Status.SHIPPED, Status.DISPUTED):
+    if order.status == Status.DISPUTED:
+        raise OutOfTurn(_("This order has an open claim: its escrow moves when the case ends."))
+    if order.status not in (
+        Status.DEPOSIT_PAID,
+        Status.FUNDED,
+        Status.OVERDUE,
+        Status.SHIPPED,
+    ):
         raise OutOfTurn(
             _("This order is %(status)s: there is nothing in escrow to refund.")
             % {"status": order.get_status_display().lower()}
@@ -396,25 +434,11 @@ def escrow_refund(*, order, acting_user, amount=None, reason, now=None):
     escrow = escrow_account(order)
     buyer_funding = ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer)
     if refund == held:
-        entry = entry_post(
-            key=f"refund:{order.pk}",
-            kind=LedgerEntry.Kind.REFUND,
-            order=order,
-            now=now,
-            created_by=acting_user,
-            description=f"{order.reference}: refunded in full",
-            postings=[(escrow, -held), (buyer_funding, held)],
-        )
-        apply_transition(
-            order,
-            "refund",
-            acting_user=acting_user,
-            event_type=OrderEvent.Type.REFUNDED,
-            now=now,
-            parameters={"amount": held, "reason": reason.strip()},
+        entry = escrow_refund_in_full(
+            order=order, acting_user=acting_user, parameters={"reason": reason.strip()}, now=now
         )
     else:
-        if order.status not in (Status.SHIPPED, Status.DISPUTED):
+        if order.status != Status.SHIPPED:
             raise PaymentRefused(
                 _("Before shipment an order is refunded in full or not at all."), field="amount"
             )
@@ -438,7 +462,7 @@ def escrow_refund(*, order, acting_user, amount=None, reason, now=None):
         order.completed_at = now
         apply_transition(
             order,
-            "complete" if order.status == Status.SHIPPED else "settle_dispute",
+            "complete",
             acting_user=acting_user,
             event_type=OrderEvent.Type.COMPLETED,
             now=now,
@@ -449,6 +473,62 @@ def escrow_refund(*, order, acting_user, amount=None, reason, now=None):
         if recipient != acting_user:
             notify(order, recipient, "refunded", context={"amount": refund})
     return entry
+
+
+def escrow_refund_in_full(*, order, acting_user=None, parameters=None, now):
+    """Refunds everything the order's escrow holds to the buyer and moves the order to
+    refunded, with its event. The caller holds the order row lock, saves the order and
+    notifies. acting_user None is the clock; `parameters` then name the rule and the reason."""
+    held = escrow_held(order)
+    entry = None
+    if held > 0:
+        entry = entry_post(
+            key=f"refund:{order.pk}",
+            kind=LedgerEntry.Kind.REFUND,
+            order=order,
+            now=now,
+            created_by=acting_user,
+            description=f"{order.reference}: refunded in full",
+            postings=[
+                (escrow_account(order), -held),
+                (ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer), held),
+            ],
+        )
+    apply_transition(
+        order,
+        "refund",
+        acting_user=acting_user,
+        event_type=OrderEvent.Type.REFUNDED,
+        now=now,
+        parameters={"amount": held, **(parameters or {})},
+    )
+    return entry
+
+
+def escrow_return_unaccepted(*, order, acting_user=None, now):
+    """Returns to the buyer whatever reached the escrow of an order that will not go ahead
+    (part of a T/T on an order that expires unpaid), and fails its pending payments so a late
+    transfer is sent back on arrival. The caller holds the order row lock."""
+    for payment in Payment.objects.select_for_update().filter(
+        order=order, status=Payment.Status.PENDING
+    ):
+        payment.fail()
+        payment.save()
+    held = escrow_held(order)
+    if held <= 0:
+        return None
+    return entry_post(
+        key=f"returned:order:{order.pk}",
+        kind=LedgerEntry.Kind.OVERPAYMENT_RETURN,
+        order=order,
+        now=now,
+        created_by=acting_user,
+        description=f"{order.reference}: order did not go ahead, payment returned",
+        postings=[
+            (escrow_account(order), -held),
+            (ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer), held),
+        ],
+    )
 
 
 # --- payouts --------------------------------------------------------------------------------
@@ -464,7 +544,20 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
     payable = LedgerAccount.objects.select_for_update().get(pk=payable.pk)
     if amount is None or amount <= 0:
         raise PayoutRefused(_("Ask for a positive amount."))
-    if amount > payable.balance:
+    # Covered claims the supplier owes come out of its balance before any payout.
+    owed = supplier_owed(supplier=supplier, currency=currency)
+    if amount > payable.balance - owed:
+        if owed:
+            raise PayoutRefused(
+                _(
+                    "Your available balance is %(available)s after %(owed)s you owe for "
+                    "covered claims."
+                )
+                % {
+                    "available": format_money(max(0, payable.balance - owed), currency),
+                    "owed": format_money(owed, currency),
+                }
+            )
         raise PayoutRefused(
             _("Your available balance is %(available)s.")
             % {"available": format_money(payable.balance, currency)}
@@ -472,6 +565,10 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
     payout = Payout.objects.create(
         supplier=supplier, amount=amount, currency=currency, created_at=now
     )
+    if owed:
+        receivable_net(
+            supplier=supplier, currency=currency, key=f"netting:payout:{payout.pk}", now=now
+        )
     entry_post(
         key=f"payout:{payout.pk}",
         kind=LedgerEntry.Kind.PAYOUT,
@@ -523,3 +620,157 @@ def payout_advance(*, payout, acting_user, to, now=None) -> Payout:
             ],
         )
     return payout
+
+
+# --- disputes (apps/disputes calls these with the order row locked) ---------------------------
+
+
+def dispute_escrow_settle(*, order, refund, key, acting_user=None, reason="", now=None):
+    """Ends a dispute on an order whose escrow is frozen (status disputed), in the caller's
+    transaction and under its order lock: `refund` (capped at what is held) goes back to the
+    buyer and the rest is released to the supplier, as one entry keyed `key`. All of it refunds
+    the order; less completes it. Returns what the buyer got back."""
+    now = now or timezone.now()
+    if order.status != Status.DISPUTED:
+        raise OutOfTurn(_("This order's escrow is not frozen by a dispute."))
+    held = escrow_held(order)
+    refund = max(0, min(refund, held))
+    if order.shipped_at is None and 0 < refund < held:
+        raise PaymentRefused(
+            _("Before shipment an order is refunded in full or not at all."), field="amount"
+        )
+    escrow = escrow_account(order)
+    buyer_funding = ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer)
+    payable = ledger_account(Kind.SUPPLIER_PAYABLE, order.currency, user=order.supplier)
+    if order.shipped_at is None and refund == 0:
+        # Nothing was shipped: the supplier is paid only for goods it ships, so the escrow stays
+        # held and the order waits for shipment again.
+        apply_transition(
+            order,
+            "resume_after_dispute",
+            acting_user=acting_user,
+            event_type=OrderEvent.Type.DISPUTE_RESOLVED,
+            now=now,
+            parameters={"reason": reason, "refund": 0},
+        )
+        order.save()
+        return 0
+    if held and refund == held:
+        entry_post(
+            key=key,
+            kind=LedgerEntry.Kind.REFUND,
+            order=order,
+            now=now,
+            created_by=acting_user,
+            description=f"{order.reference}: refunded in full after a dispute",
+            postings=[(escrow, -held), (buyer_funding, held)],
+        )
+        apply_transition(
+            order,
+            "refund",
+            acting_user=acting_user,
+            event_type=OrderEvent.Type.REFUNDED,
+            now=now,
+            parameters={"amount": held, "reason": reason},
+        )
+    else:
+        if held:
+            postings = [(escrow, -held), (payable, held - refund)]
+            if refund:
+                postings.append((buyer_funding, refund))
+            entry_post(
+                key=key,
+                kind=LedgerEntry.Kind.SETTLEMENT if refund else LedgerEntry.Kind.RELEASE,
+                order=order,
+                now=now,
+                created_by=acting_user,
+                description=(
+                    f"{order.reference}: dispute settled, partly refunded, rest released"
+                    if refund
+                    else f"{order.reference}: dispute ended, escrow released to the supplier"
+                ),
+                postings=postings,
+            )
+        if refund:
+            events.order_event_write(
+                order=order,
+                type=OrderEvent.Type.REFUNDED,
+                user=acting_user,
+                parameters={"amount": refund, "partial": True, "reason": reason},
+                at=now,
+            )
+        order.completed_at = now
+        apply_transition(
+            order,
+            "settle_dispute",
+            acting_user=acting_user,
+            event_type=OrderEvent.Type.COMPLETED,
+            now=now,
+            parameters={"released": held - refund},
+        )
+    order.save()
+    return refund
+
+
+def coverage_claim_pay(*, order, amount, key, acting_user=None, now=None):
+    """Pays a post-delivery claim on a completed order from platform coverage to the buyer, and
+    books what the supplier now owes back (its receivable goes negative by `amount`): two
+    entries, keyed `key` and `key`:receivable, in the caller's transaction."""
+    now = now or timezone.now()
+    if amount <= 0:
+        return None
+    coverage = ledger_account(Kind.PLATFORM_COVERAGE, order.currency)
+    buyer_funding = ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer)
+    receivable = ledger_account(Kind.SUPPLIER_RECEIVABLE, order.currency, user=order.supplier)
+    entry = entry_post(
+        key=key,
+        kind=LedgerEntry.Kind.COVERAGE_CLAIM,
+        order=order,
+        now=now,
+        created_by=acting_user,
+        description=f"{order.reference}: claim paid from Trade Assurance coverage",
+        postings=[(coverage, -amount), (buyer_funding, amount)],
+    )
+    entry_post(
+        key=f"{key}:receivable",
+        kind=LedgerEntry.Kind.RECEIVABLE,
+        order=order,
+        now=now,
+        created_by=acting_user,
+        description=f"{order.reference}: supplier owes the covered claim back",
+        postings=[(receivable, -amount), (coverage, amount)],
+    )
+    return entry
+
+
+def supplier_owed(*, supplier, currency) -> int:
+    """What the supplier owes Pactline for covered claims in `currency` (0 or more)."""
+    account = LedgerAccount.objects.filter(
+        kind=Kind.SUPPLIER_RECEIVABLE, currency=currency, user=supplier
+    ).first()
+    return max(0, -account.balance) if account else 0
+
+
+def receivable_net(*, supplier, currency, key, now=None) -> int:
+    """Takes what the supplier owes from its payable balance, as far as that balance goes, in
+    the caller's transaction. Returns the amount netted."""
+    owed = supplier_owed(supplier=supplier, currency=currency)
+    if not owed:
+        return 0
+    payable = ledger_account(Kind.SUPPLIER_PAYABLE, currency, user=supplier)
+    payable = LedgerAccount.objects.get(pk=payable.pk)
+    netted = min(owed, max(0, payable.balance))
+    if not netted:
+        return 0
+    entry_post(
+        key=key,
+        kind=LedgerEntry.Kind.NETTING,
+        now=now,
+        created_by=supplier,
+        description="Covered claims owed to Pactline, netted from the balance",
+        postings=[
+            (payable, -netted),
+            (ledger_account(Kind.SUPPLIER_RECEIVABLE, currency, user=supplier), netted),
+        ],
+    )
+    return netted

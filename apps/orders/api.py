@@ -1,6 +1,7 @@
 """The orders REST API under /api/v1/orders/: thin views over apps/orders/services.py.
 
-Every order is fetched through selectors.order_get_for, so someone else's order is a 404 before
+Every order is fetched through a selector scoped to the caller (selectors.order_get_for, or its
+lighter order_detail_get_for and order_access_get_for), so someone else's order is a 404 before
 anything else is looked at. The services' errors (OrderError) are answered by
 config.api.exception_handler: 400 with messages by field, 403 for the wrong party, 409 for a
 step out of turn. Money is an integer in the minor unit of the order's ISO 4217 currency."""
@@ -34,6 +35,7 @@ from apps.orders.serializers import (
     OrderMessageSerializer,
     OrderStartSerializer,
     OrderSummarySerializer,
+    ShipByExtendSerializer,
     ShipSerializer,
     VersionCompareQuerySerializer,
     VersionComparisonSerializer,
@@ -185,8 +187,18 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return Order.objects.none()
         return selectors.orders_for(user=self.request.user)
 
+    # Money steps whose service locks and re-reads the order: the scoped row is the whole
+    # access check, and the answer loads the order afresh.
+    access_only_actions = {"confirm_receipt", "cancel"}
+
     def get_object(self):
-        order = selectors.order_get_for(user=self.request.user, pk=self.kwargs["pk"])
+        user, pk = self.request.user, self.kwargs["pk"]
+        if self.action == "retrieve":
+            order = selectors.order_detail_get_for(user=user, pk=pk)
+        elif self.action in self.access_only_actions:
+            order = selectors.order_access_get_for(user=user, pk=pk)
+        else:
+            order = selectors.order_get_for(user=user, pk=pk)
         self.check_object_permissions(self.request, order)
         return order
 
@@ -194,7 +206,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return OrderSummarySerializer if self.action == "list" else OrderDetailSerializer
 
     def _order_response(self, order, status_code=status.HTTP_200_OK):
-        order = selectors.order_get_for(user=self.request.user, pk=order.pk)
+        order = selectors.order_detail_get_for(user=self.request.user, pk=order.pk)
         return Response(self.get_serializer(order).data, status=status_code)
 
     @staticmethod
@@ -393,6 +405,50 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def confirm_receipt(self, request, pk=None):
         order = self.get_object()
         services.order_confirm_receipt(order=order, acting_user=request.user)
+        return self._order_response(order)
+
+    # --- deadlines
+
+    @order_step(
+        "Give the supplier more time to ship (buyers)",
+        "Moves the ship-by date later, up to 90 days past the contract's date in all. On an "
+        "overdue order this is the buyer's decision: the automatic refund is off and the order "
+        "waits for shipment again.",
+        request=ShipByExtendSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="extend-ship-by")
+    def extend_ship_by(self, request, pk=None):
+        order = self.get_object()
+        serializer = self._validated(ShipByExtendSerializer, request)
+        order = services.order_ship_by_extend(
+            order=order,
+            acting_user=request.user,
+            ship_by_date=serializer.validated_data["ship_by_date"],
+        )
+        return self._order_response(order)
+
+    @order_step(
+        "Take the full refund of an overdue order (buyers)",
+        "Everything in escrow goes back to the buyer and the order ends refunded.",
+        errors=(403, 404, 409),
+        moves_money=True,
+    )
+    @action(detail=True, methods=["post"], url_path="overdue-refund")
+    @idempotent
+    def overdue_refund(self, request, pk=None):
+        order = self.get_object()
+        order = services.order_overdue_refund(order=order, acting_user=request.user)
+        return self._order_response(order)
+
+    @order_step(
+        "Extend the receiving time (once per party)",
+        "Adds 15 days to the time before a shipped order completes by itself.",
+        errors=(403, 404, 409),
+    )
+    @action(detail=True, methods=["post"], url_path="extend-receipt")
+    def extend_receipt(self, request, pk=None):
+        order = self.get_object()
+        order = services.order_receipt_extend(order=order, acting_user=request.user)
         return self._order_response(order)
 
     # --- messages

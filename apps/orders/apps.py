@@ -7,4 +7,4 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self):
-        from apps.orders import signals  # noqa: F401
+        from apps.orders import clock, signals  # noqa: F401  (clock registers its rules)

@@ -373,6 +373,14 @@ class CancelForm(forms.Form):
     )
 
 
+class ShipByExtendForm(forms.Form):
+    ship_by_date = forms.DateField(
+        label=_("New ship-by date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The supplier has until the end of that day, in its own time zone."),
+    )
+
+
 class MessageForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}))
     attachment = forms.FileField(

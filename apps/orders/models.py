@@ -8,6 +8,8 @@ services for payments), and every one writes an OrderEvent: the timeline, the au
 the source of supplier metrics.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -24,6 +26,7 @@ class Order(FSMModelMixin, models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         DEPOSIT_PAID = "deposit_paid", _("Deposit paid")
         FUNDED = "funded", _("Funded")
+        OVERDUE = "overdue", _("Overdue")
         SHIPPED = "shipped", _("Shipped")
         DISPUTED = "disputed", _("Disputed")
         COMPLETED = "completed", _("Completed")
@@ -58,6 +61,17 @@ class Order(FSMModelMixin, models.Model):
     covered_amount = models.BigIntegerField(_("covered by Trade Assurance"), default=0)
     covered_usd = models.BigIntegerField(default=0)
     ship_by = models.DateTimeField(_("ship by"), null=True, blank=True)
+    # The clock's deadlines (apps/orders/clock.py). Each is read by a sweep through a partial
+    # index, so finding what is due costs the due rows, not the table.
+    ship_by_original = models.DateTimeField(null=True, blank=True)  # extensions are capped from it
+    ship_by_reminded_at = models.DateTimeField(null=True, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True)
+    decision_due_at = models.DateTimeField(_("buyer decides by"), null=True, blank=True)
+    pay_by = models.DateTimeField(_("pay the deposit by"), null=True, blank=True)
+    release_due_at = models.DateTimeField(_("inspection ends"), null=True, blank=True)
+    release_reminded_at = models.DateTimeField(null=True, blank=True)
+    receipt_extended_by_buyer = models.BooleanField(default=False)
+    receipt_extended_by_supplier = models.BooleanField(default=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     deposit_paid_at = models.DateTimeField(null=True, blank=True)
     funded_at = models.DateTimeField(null=True, blank=True)
@@ -79,6 +93,29 @@ class Order(FSMModelMixin, models.Model):
             models.Index(fields=["supplier", "status", "completed_at"]),
             models.Index(fields=["supplier", "ship_by"]),
             models.Index(fields=["buyer", "-created_at"]),
+            models.Index(
+                fields=["ship_by"],
+                name="orders_ship_by_reminder_due",
+                condition=models.Q(
+                    status__in=["deposit_paid", "funded"], ship_by_reminded_at__isnull=True
+                ),
+            ),
+            models.Index(
+                fields=["ship_by"], name="orders_overdue_due", condition=models.Q(status="funded")
+            ),
+            models.Index(
+                fields=["decision_due_at"],
+                name="orders_decision_due",
+                condition=models.Q(status="overdue"),
+            ),
+            models.Index(
+                fields=["release_due_at"],
+                name="orders_release_due",
+                condition=models.Q(status="shipped"),
+            ),
+            models.Index(
+                fields=["pay_by"], name="orders_unpaid_due", condition=models.Q(status="confirmed")
+            ),
             models.Index(fields=["supplier", "-created_at"]),
             models.Index(
                 fields=["buyer_email"],
@@ -117,6 +154,15 @@ class Order(FSMModelMixin, models.Model):
         return None
 
     @property
+    def ship_by_latest(self):
+        """The furthest the buyer's extensions may push the ship-by date."""
+        if self.ship_by_original is None:
+            return None
+        return self.ship_by_original + dt.timedelta(
+            days=settings.PACTLINE_SHIP_BY_MAX_EXTENSION_DAYS
+        )
+
+    @property
     def is_paid_into(self):
         """Money has been paid: the contract is frozen from here on."""
         return self.status not in (self.Status.DRAFT, self.Status.CONFIRMED, self.Status.CANCELLED)
@@ -147,6 +193,18 @@ class Order(FSMModelMixin, models.Model):
     def ship(self):
         pass
 
+    @transition(status, source=Status.FUNDED, target=Status.OVERDUE)
+    def mark_overdue(self):
+        """Ship-by passed with nothing shipped: the buyer decides (refund or extension)."""
+
+    @transition(status, source=Status.OVERDUE, target=Status.FUNDED)
+    def extend_overdue(self):
+        """The buyer granted an overdue order more time: it waits for shipment again."""
+
+    @transition(status, source=Status.CONFIRMED, target=Status.CANCELLED)
+    def expire(self):
+        """No deposit arrived in time."""
+
     @transition(status, source=Status.SHIPPED, target=Status.COMPLETED)
     def complete(self):
         pass
@@ -155,13 +213,24 @@ class Order(FSMModelMixin, models.Model):
     def open_dispute(self):
         pass
 
+    @transition(status, source=Status.DISPUTED, target=Status.FUNDED)
+    def resume_after_dispute(self):
+        """A claim on an order not shipped yet ended without a refund: the escrow stays held
+        and the supplier still owes the shipment (the ship-by clock runs again)."""
+
     @transition(status, source=Status.DISPUTED, target=Status.COMPLETED)
     def settle_dispute(self):
         """A dispute decided or settled with the (remaining) escrow released."""
 
     @transition(
         status,
-        source=[Status.DEPOSIT_PAID, Status.FUNDED, Status.SHIPPED, Status.DISPUTED],
+        source=[
+            Status.DEPOSIT_PAID,
+            Status.FUNDED,
+            Status.OVERDUE,
+            Status.SHIPPED,
+            Status.DISPUTED,
+        ],
         target=Status.REFUNDED,
     )
     def refund(self):
@@ -347,6 +416,13 @@ class OrderEvent(models.Model):
         RECEIPT_CONFIRMED = "receipt_confirmed", _("Receipt confirmed")
         COMPLETED = "completed", _("Completed, escrow released")
         REFUNDED = "refunded", _("Refunded")
+        SHIP_BY_REMINDED = "ship_by_reminded", _("Supplier reminded of the ship-by date")
+        SHIP_BY_EXTENDED = "ship_by_extended", _("Ship-by date extended")
+        SHIP_BY_MOVED = "ship_by_moved", _("Ship-by date moved: balance paid late")
+        OVERDUE = "overdue", _("Shipment overdue")
+        RECEIPT_EXTENDED = "receipt_extended", _("Receiving time extended")
+        RELEASE_REMINDED = "release_reminded", _("Buyer reminded: the inspection period ends soon")
+        EXPIRED = "expired", _("Expired: no deposit paid")
         DISPUTE_OPENED = "dispute_opened", _("Dispute opened")
         DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
 

@@ -287,6 +287,13 @@ def run_live(*, stdout):
     # Funded, to ship.
     order = confirmed(p2[2], 1, buyer, at=days(14))
     paid(order, buyer, deposit_days=12, balance_days=2)
+    # Overdue: paid in full, not shipped by its ship-by date; the clock marked it and the buyer
+    # now decides between a full refund and more time.
+    order = confirmed(p2[5], 1, buyer, at=days(22), ship_by_date=None, ship_within_days=10)
+    paid(order, buyer, deposit_days=20, balance_days=15)
+    from apps.core.sweeps import sweep_run
+
+    sweep_run("orders.overdue", now=days(1))
     # Shipped and delivered, waiting for the buyer's receipt.
     order = confirmed(p1[4], 1, buyer, at=days(42))
     paid(order, buyer, deposit_days=40, balance_days=20)

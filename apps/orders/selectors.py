@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.money import from_usd_minor, to_usd_minor
 from apps.orders.models import ContractLine, ContractVersion, Order, OrderEvent, OrderMessage
@@ -17,6 +18,7 @@ COVERAGE_IN_USE_STATES = (
     Order.Status.CONFIRMED,
     Order.Status.DEPOSIT_PAID,
     Order.Status.FUNDED,
+    Order.Status.OVERDUE,
     Order.Status.SHIPPED,
     Order.Status.DISPUTED,
 )
@@ -45,6 +47,27 @@ def order_get_for(*, user, pk):
             ),
             Prefetch("events", queryset=OrderEvent.objects.select_related("user")),
             Prefetch("messages", queryset=OrderMessage.objects.select_related("sender")),
+            "shipping_documents",
+        ),
+        pk=pk,
+    )
+
+
+def order_access_get_for(*, user, pk):
+    """One order of `user`'s, its own row only; 404 for anyone else's. For steps whose service
+    locks and re-reads the order anyway: the scoped queryset is the access check."""
+    return get_object_or_404(orders_for(user=user).select_related(None), pk=pk)
+
+
+def order_detail_get_for(*, user, pk):
+    """One order of `user`'s with what its API detail shows (parties, the current contract
+    version with its lines and confirmations, the timeline, shipping documents); 404 for
+    anyone else's."""
+    return get_object_or_404(
+        orders_for(user=user).prefetch_related(
+            "current_version__lines",
+            "current_version__confirmations",
+            "events",
             "shipping_documents",
         ),
         pk=pk,
@@ -151,6 +174,7 @@ def versions_compare(*, order, old_number, new_number) -> VersionComparison:
 # States in which the supplier has been paid into escrow in full and owes a shipment.
 SHIPMENT_OWED_STATES = (
     Order.Status.FUNDED,
+    Order.Status.OVERDUE,
     Order.Status.SHIPPED,
     Order.Status.DISPUTED,
     Order.Status.COMPLETED,
@@ -303,6 +327,9 @@ class OrderActions:
     record_delivery: bool = False
     confirm_receipt: bool = False
     pay: bool = False
+    extend_ship_by: bool = False
+    overdue_refund: bool = False
+    extend_receipt: bool = False
     send_message: bool = False
 
     def names(self):
@@ -312,11 +339,12 @@ class OrderActions:
         return any(getattr(self, f.name) for f in fields(self) if f.name != "send_message")
 
 
-def order_actions_for(*, order, party, version) -> OrderActions:
+def order_actions_for(*, order, party, version, now=None) -> OrderActions:
     """`party` is 'buyer', 'supplier' or None; `version` the current contract version with its
     confirmations (prefetched by order_get_for)."""
     if party is None:
         return OrderActions()
+    now = now or timezone.now()
     status = order.status
     open_contract = status in (Order.Status.DRAFT, Order.Status.CONFIRMED) and (
         status == Order.Status.DRAFT or not order_has_money_in(order)
@@ -334,8 +362,91 @@ def order_actions_for(*, order, party, version) -> OrderActions:
         record_delivery=status == Order.Status.SHIPPED and order.delivered_at is None,
         confirm_receipt=party == "buyer" and status == Order.Status.SHIPPED,
         pay=party == "buyer" and status in (Order.Status.CONFIRMED, Order.Status.DEPOSIT_PAID),
+        extend_ship_by=party == "buyer"
+        and order.ship_by is not None
+        and (
+            status in (Order.Status.DEPOSIT_PAID, Order.Status.FUNDED)
+            or (
+                status == Order.Status.OVERDUE
+                and order.decision_due_at is not None
+                and now <= order.decision_due_at
+            )
+        )
+        and order.ship_by_latest is not None
+        and order.ship_by < order.ship_by_latest,
+        overdue_refund=party == "buyer" and status == Order.Status.OVERDUE,
+        extend_receipt=status == Order.Status.SHIPPED
+        and not getattr(order, f"receipt_extended_by_{party}")
+        and order.release_due_at is not None
+        and now <= order.release_due_at,
         send_message=True,
     )
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The deadline an order is running against now, for one party: when, and what happens
+    when it passes (pages count down to it; the clock acts on it)."""
+
+    kind: str  # pay_by | ship_by | decision | release
+    at: dt.datetime
+    consequence: str
+
+    @property
+    def passed(self):
+        return timezone.now() > self.at
+
+
+def order_deadline_for(*, order) -> Deadline | None:
+    """The active deadline of `order`, or None when no rule is waiting on it."""
+    status = order.status
+    if status == Order.Status.CONFIRMED and order.pay_by:
+        return Deadline(
+            "pay_by",
+            order.pay_by,
+            _("If no deposit reaches escrow by then, the order expires and both parties are told."),
+        )
+    if status == Order.Status.DEPOSIT_PAID and order.ship_by:
+        return Deadline(
+            "ship_by",
+            order.ship_by,
+            _(
+                "The buyer pays the balance before shipment. Once the order is paid in full and "
+                "the date passes with nothing shipped, the buyer may take a full refund."
+            ),
+        )
+    if status == Order.Status.FUNDED and order.ship_by:
+        return Deadline(
+            "ship_by",
+            order.ship_by,
+            _(
+                "If nothing is shipped by then, the order becomes overdue: the buyer may take a "
+                "full refund or give the supplier more time."
+            ),
+        )
+    if status == Order.Status.OVERDUE:
+        return Deadline(
+            "decision",
+            order.decision_due_at,
+            _(
+                "The buyer takes a full refund or gives the supplier more time. With no decision "
+                "by then, the escrow is refunded to the buyer in full automatically."
+            ),
+        )
+    if status == Order.Status.SHIPPED and order.release_due_at:
+        if order.delivered_at:
+            text = _(
+                "The inspection period ends then. Unless the buyer confirms receipt or opens a "
+                "dispute before, the order completes and the escrow is released to the supplier."
+            )
+        else:
+            text = _(
+                "No delivery is recorded yet. Unless receipt is confirmed or a dispute is opened "
+                "before then, the order completes and the escrow is released to the supplier. "
+                "Recording the delivery starts the inspection period instead."
+            )
+        return Deadline("release", order.release_due_at, text)
+    return None
 
 
 def orders_with_turn_for(*, user):
@@ -358,3 +469,14 @@ def orders_for_files(*, user):
     if user.is_staff:
         return Order.objects.all()
     return orders_for(user=user)
+
+
+def suppliers_with_activity(*, since, until) -> list:
+    """Suppliers with an order event in [since, until): whose storefront figures may have
+    moved. Reads the event table's created_at index."""
+    return list(
+        OrderEvent.objects.filter(created_at__gte=since, created_at__lt=until)
+        .order_by()  # the default ordering would make DISTINCT count each event
+        .values_list("order__supplier_id", flat=True)
+        .distinct()
+    )

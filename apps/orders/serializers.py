@@ -60,6 +60,9 @@ ACTIONS = [
     ("ship", "POST ship/: carrier, tracking number, documents"),
     ("record_delivery", "POST record-delivery/"),
     ("confirm_receipt", "POST confirm-receipt/: completes the order and releases the escrow"),
+    ("extend_ship_by", "POST extend-ship-by/: give the supplier more time (buyers)"),
+    ("overdue_refund", "POST overdue-refund/: take the full refund of an overdue order (buyers)"),
+    ("extend_receipt", "POST extend-receipt/: add to the receiving time, once per party"),
     ("send_message", "POST messages/"),
 ]
 
@@ -73,10 +76,12 @@ def order_actions_for(order, party, version) -> list[str]:
 
 def current_version(order):
     """The current contract version, from the prefetched versions (with their lines and
-    confirmations) when order_get_for loaded them."""
-    for version in order.versions.all():
-        if version.pk == order.current_version_id:
-            return version
+    confirmations) when order_get_for loaded them; otherwise order.current_version (with its
+    own lines and confirmations prefetched by order_detail_get_for)."""
+    if "versions" in getattr(order, "_prefetched_objects_cache", {}):
+        for version in order.versions.all():
+            if version.pk == order.current_version_id:
+                return version
     return order.current_version
 
 
@@ -209,8 +214,19 @@ class ShipmentSerializer(serializers.ModelSerializer):
         fields = ["carrier", "tracking_number", "shipped_at", "delivered_at", "documents"]
 
 
+class EventLabelField(serializers.CharField):
+    """An event type's label in the active language, as get_type_display() gives it. That
+    method rebuilds (and translates) the map of every event type on each call, about 0.4 ms
+    an event; the map is built once here and only the one label is translated."""
+
+    labels = dict(OrderEvent.Type.choices)
+
+    def to_representation(self, value):
+        return str(self.labels.get(value, value))
+
+
 class OrderEventSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(source="get_type_display")
+    label = EventLabelField(source="type")
     user_id = serializers.IntegerField(allow_null=True, help_text="Null for the clock's steps.")
     parameters = serializers.DictField(help_text="Details of the step (amounts in minor units).")
 
@@ -264,6 +280,37 @@ class OrderSummarySerializer(serializers.ModelSerializer):
         return order.party(self.context["request"].user)
 
 
+class DeadlineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["pay_by", "ship_by", "decision", "release"],
+        help_text="pay_by: the deposit; ship_by: the shipment; decision: the buyer's choice on "
+        "an overdue order; release: the end of the receiving time.",
+    )
+    at = serializers.DateTimeField()
+    consequence = serializers.CharField(help_text="What happens when it passes.")
+
+
+class DeadlinesSerializer(serializers.ModelSerializer):
+    """Every deadline the clock enforces on this order (null where none runs)."""
+
+    ship_by_latest = serializers.DateTimeField(
+        allow_null=True, help_text="The furthest the buyer's extensions may push ship_by."
+    )
+
+    class Meta:
+        model = Order
+        fields = [
+            "pay_by",
+            "ship_by",
+            "ship_by_latest",
+            "overdue_at",
+            "decision_due_at",
+            "release_due_at",
+            "receipt_extended_by_buyer",
+            "receipt_extended_by_supplier",
+        ]
+
+
 class OrderDetailSerializer(OrderSummarySerializer):
     """An order with its contract, coverage, shipment, timeline and the caller's next steps."""
 
@@ -278,9 +325,15 @@ class OrderDetailSerializer(OrderSummarySerializer):
         help_text="What the caller may do now; the matching endpoints still check."
     )
     timeline = OrderEventSerializer(source="events", many=True)
+    deadline = serializers.SerializerMethodField(
+        help_text="The deadline the order runs against now, and what happens when it passes."
+    )
+    deadlines = DeadlinesSerializer(source="*")
 
     class Meta(OrderSummarySerializer.Meta):
         fields = OrderSummarySerializer.Meta.fields + [
+            "deadline",
+            "deadlines",
             "coverage",
             "escrow",
             "contract",
@@ -296,6 +349,11 @@ class OrderDetailSerializer(OrderSummarySerializer):
             "allowed_actions",
             "timeline",
         ]
+
+    @extend_schema_field(DeadlineSerializer(allow_null=True))
+    def get_deadline(self, order):
+        deadline = selectors.order_deadline_for(order=order)
+        return DeadlineSerializer(deadline).data if deadline else None
 
     @extend_schema_field(CoverageSerializer)
     def get_coverage(self, order):
@@ -616,6 +674,13 @@ class ConfirmSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1,
         help_text="The contract version you reviewed; 409 if it is no longer the current one.",
+    )
+
+
+class ShipByExtendSerializer(serializers.Serializer):
+    ship_by_date = serializers.DateField(
+        help_text="The new ship-by date: the supplier has until the end of that day in its time "
+        "zone. At most PACTLINE_SHIP_BY_MAX_EXTENSION_DAYS (90) after the contract's date."
     )
 
 

@@ -245,14 +245,14 @@ def apply_transition(order, transition, *, acting_user, event_type, now, paramet
     )
 
 
-def notify(order, recipient, kind, *, context=None):
+def notify(order, recipient, kind, *, context=None, template="orders/email/order_update"):
     """Tells `recipient` about a step on the order, in its own language, after commit."""
     if recipient is None:
         return None
     return notification_send(
         user=recipient,
         kind=f"order_{kind}",
-        template="orders/email/order_update",
+        template=template,
         context={"order": order, "kind": kind, **(context or {})},
         link=reverse("order_detail", args=[order.pk]),
     )
@@ -401,7 +401,7 @@ def contract_edit(*, order, acting_user, terms: ContractTerms, now=None) -> Cont
         order.reopen()
         order.confirmed_at = None
         order.covered_amount = order.covered_usd = 0
-        order.ship_by = None
+        order.ship_by = order.ship_by_original = order.pay_by = None
     order.save()
     events.order_event_write(
         order=order,
@@ -479,8 +479,9 @@ def contract_confirm(*, order, acting_user, version_number, now=None) -> Order:
         raise SupplierNotEligible
     _cover(order, now)
     order.confirmed_at = now
+    order.pay_by = now + dt.timedelta(days=settings.PACTLINE_UNPAID_EXPIRY_DAYS)
     if version.ship_by_date is not None:
-        order.ship_by = end_of_day(version.ship_by_date, order.supplier)
+        order.ship_by = order.ship_by_original = end_of_day(version.ship_by_date, order.supplier)
     apply_transition(
         order,
         "confirm",
@@ -624,6 +625,7 @@ def order_ship(*, order, acting_user, carrier, tracking_number, documents=(), no
     order.carrier = carrier.strip()
     order.tracking_number = tracking_number.strip()
     order.shipped_at = now
+    order.release_due_at = release_due(order)
     apply_transition(
         order,
         "ship",
@@ -659,8 +661,18 @@ def order_record_delivery(*, order, acting_user, now=None) -> Order:
     if order.delivered_at:
         raise OutOfTurn(_("Delivery is already recorded."))
     order.delivered_at = now
-    order.save(update_fields=["delivered_at", "updated_at"])
-    events.order_event_write(order=order, type=OrderEvent.Type.DELIVERED, user=acting_user, at=now)
+    order.release_due_at = release_due(order)
+    order.release_reminded_at = None
+    order.save(
+        update_fields=["delivered_at", "release_due_at", "release_reminded_at", "updated_at"]
+    )
+    events.order_event_write(
+        order=order,
+        type=OrderEvent.Type.DELIVERED,
+        user=acting_user,
+        parameters={"release_due_at": order.release_due_at.isoformat()},
+        at=now,
+    )
     notify(order, _other_party(order, acting_user), "delivered")
     return order
 
@@ -686,6 +698,170 @@ def order_confirm_receipt(*, order, acting_user, now=None) -> Order:
     escrow_release(order=order, acting_user=acting_user, now=now)
     order.save()
     notify(order, order.supplier, "completed")
+    return order
+
+
+# --- deadlines ------------------------------------------------------------------------------
+# The clock (apps/orders/clock.py) acts when a deadline has passed; a deadline is the last
+# moment at which the party may still act. The numbers are settings (docs/policies.md).
+
+
+def release_due(order):
+    """When a shipped order completes by itself: the inspection period after recorded delivery,
+    or a fixed time after shipment when no delivery is recorded, plus granted extensions."""
+    if order.delivered_at:
+        due = order.delivered_at + dt.timedelta(days=settings.PACTLINE_INSPECTION_DAYS)
+    else:
+        due = order.shipped_at + dt.timedelta(days=settings.PACTLINE_UNDELIVERED_RELEASE_DAYS)
+    extensions = int(order.receipt_extended_by_buyer) + int(order.receipt_extended_by_supplier)
+    return due + dt.timedelta(days=extensions * settings.PACTLINE_RECEIPT_EXTENSION_DAYS)
+
+
+def ship_by_after_late_balance(order, now):
+    """The buyer paid the balance after the ship-by date had passed. The supplier ships only a
+    funded order, so it was not late: it gets PACTLINE_LATE_BALANCE_SHIP_DAYS from now, and
+    extensions are counted from the new date. Called with the order row locked."""
+    if order.ship_by is None or now <= order.ship_by:
+        return None
+    grace = dt.timedelta(days=settings.PACTLINE_LATE_BALANCE_SHIP_DAYS)
+    today = timezone.localdate(now, zoneinfo.ZoneInfo(order.supplier.timezone))
+    moved_to = end_of_day(today + grace, order.supplier)
+    previous = order.ship_by
+    order.ship_by = order.ship_by_original = moved_to
+    order.ship_by_reminded_at = None
+    return events.order_event_write(
+        order=order,
+        type=OrderEvent.Type.SHIP_BY_MOVED,
+        parameters={"from": previous.isoformat(), "to": moved_to.isoformat()},
+        at=now,
+    )
+
+
+@transaction.atomic
+def order_ship_by_extend(*, order, acting_user, ship_by_date, now=None) -> Order:
+    """The buyer gives the supplier until the end of `ship_by_date` (the supplier's day) to
+    ship. All extensions together stay within PACTLINE_SHIP_BY_MAX_EXTENSION_DAYS of the
+    contract's date. On an overdue order this is the buyer's decision: the order waits for
+    shipment again, and the automatic refund is off."""
+    now = now or timezone.now()
+    order = _locked(order)
+    _party(order, acting_user, allowed=("buyer",))
+    _require_status(order, Status.DEPOSIT_PAID, Status.FUNDED, Status.OVERDUE)
+    if order.status == Status.OVERDUE and now > order.decision_due_at:
+        raise OutOfTurn(_("The time to decide has passed: the escrow is being refunded."))
+    if ship_by_date is None:
+        raise InvalidContract(errors={"ship_by_date": [_("Choose the new ship-by date.")]})
+    new_ship_by = end_of_day(ship_by_date, order.supplier)
+    latest = order.ship_by_latest or order.ship_by + dt.timedelta(
+        days=settings.PACTLINE_SHIP_BY_MAX_EXTENSION_DAYS
+    )
+    if new_ship_by <= max(order.ship_by, now):
+        raise InvalidContract(
+            errors={"ship_by_date": [_("Choose a date after the current ship-by date.")]}
+        )
+    if new_ship_by > latest:
+        latest_date = timezone.localtime(latest, zoneinfo.ZoneInfo(order.supplier.timezone))
+        raise InvalidContract(
+            errors={
+                "ship_by_date": [
+                    _(
+                        "Extensions may add at most %(days)s days to the contract's ship-by "
+                        "date: choose %(date)s or earlier."
+                    )
+                    % {
+                        "days": settings.PACTLINE_SHIP_BY_MAX_EXTENSION_DAYS,
+                        "date": latest_date.date().isoformat(),
+                    }
+                ]
+            }
+        )
+    previous = order.ship_by
+    order.ship_by = new_ship_by
+    order.ship_by_reminded_at = None
+    parameters = {
+        "from": previous.isoformat(),
+        "to": new_ship_by.isoformat(),
+        "days_past_contract": (new_ship_by - order.ship_by_original).days,
+    }
+    if order.status == Status.OVERDUE:
+        order.overdue_at = order.decision_due_at = None
+        apply_transition(
+            order,
+            "extend_overdue",
+            acting_user=acting_user,
+            event_type=OrderEvent.Type.SHIP_BY_EXTENDED,
+            now=now,
+            parameters=parameters,
+        )
+    else:
+        events.order_event_write(
+            order=order,
+            type=OrderEvent.Type.SHIP_BY_EXTENDED,
+            user=acting_user,
+            parameters=parameters,
+            at=now,
+        )
+    order.save()
+    notify(order, order.supplier, "ship_by_extended", template="orders/email/deadline")
+    return order
+
+
+@transaction.atomic
+def order_overdue_refund(*, order, acting_user, now=None) -> Order:
+    """The buyer of an overdue order takes the full refund: everything in escrow goes back to
+    the buyer in this transaction, and the order ends refunded."""
+    from apps.escrow.services import escrow_refund_in_full  # escrow builds on orders
+
+    now = now or timezone.now()
+    order = _locked(order)
+    _party(order, acting_user, allowed=("buyer",))
+    _require_status(order, Status.OVERDUE)
+    escrow_refund_in_full(
+        order=order,
+        acting_user=acting_user,
+        parameters={"reason": "shipment overdue: the buyer took the refund"},
+        now=now,
+    )
+    order.save()
+    notify(order, order.supplier, "overdue_refunded", template="orders/email/deadline")
+    return order
+
+
+@transaction.atomic
+def order_receipt_extend(*, order, acting_user, now=None) -> Order:
+    """Either party, once, adds PACTLINE_RECEIPT_EXTENSION_DAYS to the time before a shipped
+    order completes by itself (goods held at customs, a late inspection)."""
+    now = now or timezone.now()
+    order = _locked(order)
+    party = _party(order, acting_user)
+    _require_status(order, Status.SHIPPED)
+    flag = f"receipt_extended_by_{party}"
+    if getattr(order, flag):
+        raise OutOfTurn(_("You have already extended the receiving time once."))
+    if now > (order.release_due_at or release_due(order)):
+        raise OutOfTurn(_("The receiving time has ended: the escrow is being released."))
+    previous = order.release_due_at
+    setattr(order, flag, True)
+    order.release_due_at = release_due(order)
+    order.release_reminded_at = None
+    order.save()
+    events.order_event_write(
+        order=order,
+        type=OrderEvent.Type.RECEIPT_EXTENDED,
+        user=acting_user,
+        parameters={
+            "party": party,
+            "from": previous.isoformat(),
+            "to": order.release_due_at.isoformat(),
+        },
+        at=now,
+    )
+    notify(
+        order,
+        _other_party(order, acting_user),
+        "receipt_extended",
+        template="orders/email/deadline",
+    )
     return order
 
 

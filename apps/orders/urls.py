@@ -26,6 +26,15 @@ urlpatterns = [
     path("orders/<int:pk>/ship/", views.order_ship, name="order_ship"),
     path("orders/<int:pk>/delivery/", views.order_record_delivery, name="order_record_delivery"),
     path("orders/<int:pk>/receipt/", views.order_confirm_receipt, name="order_confirm_receipt"),
+    path("orders/<int:pk>/ship-by/", views.order_ship_by_extend, name="order_ship_by_extend"),
+    path(
+        "orders/<int:pk>/overdue-refund/", views.order_overdue_refund, name="order_overdue_refund"
+    ),
+    path(
+        "orders/<int:pk>/receipt-extension/",
+        views.order_receipt_extend,
+        name="order_receipt_extend",
+    ),
     path("orders/<int:pk>/messages/", views.order_message_send, name="order_message_send"),
     # Private files: streamed to the order's two parties (and staff), never by a public URL.
     path(

@@ -7,6 +7,7 @@ error or a message on the order page, never a 500. State changes are POST only."
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -16,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -24,6 +26,7 @@ from apps.accounts.models import User
 from apps.catalog import selectors as catalog_selectors
 from apps.core.money import format_money
 from apps.core.uploads import private_file_response
+from apps.disputes import selectors as dispute_selectors
 from apps.escrow import selectors as escrow_selectors
 from apps.escrow.forms import refund_form_for
 from apps.orders import selectors, services
@@ -38,6 +41,7 @@ from apps.orders.forms import (
     DraftOrderForm,
     MessageForm,
     OrderFilterForm,
+    ShipByExtendForm,
     ShipForm,
     ShippingDocumentFormSet,
     StartOrderForm,
@@ -85,6 +89,10 @@ def _buyer_name(order):
 
 def _date(value):
     return formats.date_format(timezone.localtime(value), "DATE_FORMAT")
+
+
+def _when(value):
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def ship_by_text(version, order=None):
@@ -256,6 +264,30 @@ def order_next_step(order, party, *, version=None, change_requested_at=None) -> 
             _("The order is paid into escrow in full. The supplier ships it %(when)s.")
             % {"when": when},
         )
+    if order.status == Status.OVERDUE:
+        decide_by = _when(order.decision_due_at)
+        if party == "buyer":
+            return NextStep(
+                _("Your decision: the shipment is overdue"),
+                _(
+                    "The supplier did not ship by %(ship_by)s. Take a full refund of the escrow "
+                    "now, or give the supplier more time. If you decide nothing by %(when)s, the "
+                    "escrow is refunded to you in full automatically."
+                )
+                % {"ship_by": _date(order.ship_by), "when": decide_by},
+                yours=True,
+                tone="warning",
+            )
+        return NextStep(
+            _("Overdue: the buyer decides"),
+            _(
+                "The order was not shipped by %(ship_by)s. The buyer may take a full refund or "
+                "give you more time; without a decision by %(when)s, the escrow is refunded to "
+                "the buyer in full. Write to the buyer below if you need more time."
+            )
+            % {"ship_by": _date(order.ship_by), "when": decide_by},
+            tone="warning",
+        )
     if order.status == Status.SHIPPED:
         if party == "buyer":
             return NextStep(
@@ -291,6 +323,15 @@ def order_next_step(order, party, *, version=None, change_requested_at=None) -> 
         )
     if order.status == Status.REFUNDED:
         return NextStep(_("Refunded"), _("The money in escrow went back to the buyer."))
+    if order.pay_by and order.cancelled_at and order.cancelled_at > order.pay_by:
+        return NextStep(
+            _("Expired"),
+            _(
+                "No deposit reached escrow by %(when)s, so the order expired. Anything that had "
+                "arrived went back to the buyer."
+            )
+            % {"when": _when(order.pay_by)},
+        )
     return NextStep(
         _("Cancelled"),
         _("This order was cancelled before any money was paid. Reason: %(reason)s")
@@ -505,6 +546,20 @@ def _current(order):
     return current, versions
 
 
+RULE_TEXTS = {
+    "orders.ship_by_reminder": _lazy("Automatic reminder: the ship-by date is close."),
+    "orders.overdue": _lazy("Automatic: nothing was shipped by the ship-by date."),
+    "orders.overdue_refund": _lazy(
+        "Automatic refund: the shipment was overdue and the buyer decided nothing in time."
+    ),
+    "orders.release_reminder": _lazy("Automatic reminder: the receiving time ends soon."),
+    "orders.auto_release": _lazy(
+        "Automatic release: the receiving time ended with no dispute and no receipt confirmed."
+    ),
+    "orders.unpaid_expiry": _lazy("Automatic: no deposit was paid in time."),
+}
+
+
 def _event_details(event, order, names):
     params = event.parameters or {}
     details = []
@@ -522,7 +577,11 @@ def _event_details(event, order, names):
         details.append(_("Version %(n)s") % {"n": params["version"]})
     if params.get("email"):
         details.append(params["email"])
-    if params.get("reason"):
+    if params.get("rule"):
+        # The clock acted: say which rule, in the reader's language (the English reason stays
+        # in the event for the audit trail).
+        details.append(RULE_TEXTS.get(params["rule"], params["rule"]))
+    elif params.get("reason"):
         details.append(_("Reason: %(reason)s") % {"reason": params["reason"]})
     if params.get("carrier"):
         details.append(
@@ -558,6 +617,7 @@ def _detail_page(request, order, *, status=200, **forms):
     for each in versions:
         each.author_name = names.get(each.created_by_id) or each.created_by.email
     actions = _actions(order, party, version)
+    deadline = selectors.order_deadline_for(order=order)
     confirmations = {c.party: c for c in version.confirmations.all()} if version else {}
     numbers = [v.number for v in versions]
     escrow = escrow_selectors.escrow_summary_for(order=order)
@@ -576,6 +636,13 @@ def _detail_page(request, order, *, status=200, **forms):
             change_requested_at=max(change_requests) if change_requests else None,
         ),
         "actions": actions,
+        "deadline": deadline,
+        **dispute_selectors.dispute_panel_for(order=order, user=request.user),
+        "receipt_extension_days": settings.PACTLINE_RECEIPT_EXTENSION_DAYS,
+        "ship_by_form": forms.get("ship_by_form")
+        or ShipByExtendForm(
+            initial={"ship_by_date": timezone.localdate(order.ship_by) if order.ship_by else None}
+        ),
         "pay_url": _pay_url(order) if actions.pay else None,
         # The escrow card: what was paid in, is held, released and refunded, and the payments.
         "escrow": escrow,
@@ -775,6 +842,49 @@ def order_confirm_receipt(request, pk):
         order,
         lambda: services.order_confirm_receipt(order=order, acting_user=request.user),
         _("Thank you. The order is completed and the escrow is released to the supplier."),
+    )
+
+
+@login_required
+@require_POST
+def order_ship_by_extend(request, pk):
+    order = _order(request, pk)
+    return _form_step(
+        request,
+        order,
+        form=ShipByExtendForm(request.POST),
+        form_name="ship_by_form",
+        allowed=_allowed(order, request, "extend_ship_by"),
+        run=lambda data: services.order_ship_by_extend(
+            order=order, acting_user=request.user, ship_by_date=data["ship_by_date"]
+        ),
+        success=_("The supplier has more time to ship and is told."),
+    )
+
+
+@login_required
+@require_POST
+def order_overdue_refund(request, pk):
+    order = _order(request, pk)
+    return _step(
+        request,
+        order,
+        lambda: services.order_overdue_refund(order=order, acting_user=request.user),
+        _("The escrow is refunded to you in full. The order is closed."),
+    )
+
+
+@login_required
+@require_POST
+def order_receipt_extend(request, pk):
+    order = _order(request, pk)
+    return _step(
+        request,
+        order,
+        lambda: services.order_receipt_extend(order=order, acting_user=request.user),
+        lambda result: (
+            _("The receiving time now ends on %(when)s.") % {"when": _when(result.release_due_at)}
+        ),
     )
 
 

@@ -85,6 +85,10 @@ class StorefrontFigures:
     orders_funded: int
     disputed_orders: int
     dispute_rate: float | None
+    # From real dispute cases over the same 12 months (apps.disputes.selectors).
+    disputes_per_100_orders: float | None = None
+    disputes_against_supplier_share: float | None = None
+    dispute_median_days_to_resolve: float | None = None
 
 
 def storefront_figures(*, supplier, now=None, use_cache=True) -> StorefrontFigures:
@@ -101,6 +105,15 @@ def storefront_figures(*, supplier, now=None, use_cache=True) -> StorefrontFigur
     return figures
 
 
+def storefront_figures_cache(*, supplier) -> StorefrontFigures:
+    """Recomputes the figures now and caches them (beat's hourly refresh)."""
+    figures = _compute_storefront_figures(supplier=supplier, now=timezone.now())
+    cache.set(
+        f"storefront-figures:{supplier.pk}", figures, settings.PACTLINE_STOREFRONT_CACHE_SECONDS
+    )
+    return figures
+
+
 def _compute_storefront_figures(*, supplier, now):
     profile = supplier_profile_for(user=supplier)
     year_ago = now - dt.timedelta(days=settings.PACTLINE_STOREFRONT_ORDER_DAYS)
@@ -111,6 +124,9 @@ def _compute_storefront_figures(*, supplier, now):
         supplier=supplier, since=year_ago, until=now
     )
     disputes = order_selectors.supplier_disputes(supplier=supplier, since=year_ago, until=now)
+    from apps.disputes.selectors import supplier_dispute_figures  # disputes build on suppliers
+
+    cases = supplier_dispute_figures(supplier=supplier, since=year_ago, until=now)
     responsiveness = order_selectors.supplier_responsiveness(
         supplier=supplier,
         since=now - dt.timedelta(days=settings.PACTLINE_RESPONSE_WINDOW_DAYS),
@@ -137,4 +153,7 @@ def _compute_storefront_figures(*, supplier, now):
         orders_funded=disputes.orders_funded,
         disputed_orders=disputes.disputed_orders,
         dispute_rate=disputes.rate,
+        disputes_per_100_orders=cases.per_100_orders,
+        disputes_against_supplier_share=cases.against_supplier_share,
+        dispute_median_days_to_resolve=cases.median_days_to_resolve,
     )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.accounts.notifications import notification_send
 from apps.core.business_days import add_business_days
+from apps.core.money import format_money
 from apps.orders import selectors as order_selectors
 from apps.suppliers.exceptions import (
     ApplicationAlreadyOpen,
@@ -226,13 +227,14 @@ def gold_membership_grant(
 # --- Trade Assurance Amount -----------------------------------------------------------------
 
 
-def ta_amount_formula(*, volume_usd_minor, on_time_rate, disputes_lost):
+def ta_amount_formula(*, volume_usd_minor, on_time_rate, disputes_lost, owed_usd_minor=0):
     """The Trade Assurance Amount (US cents) from six months of performance (docs/policies.md):
 
     (base + share × completed volume) × punctuality × dispute factor, rounded down to
     PACTLINE_TA_ROUND_TO and capped at PACTLINE_TA_MAX_AMOUNT, where
     punctuality = 1 with no shipments due yet, else clamp((on-time rate − 0.5) × 2, 0, 1)
     dispute factor = max(0, 1 − penalty × disputes lost)
+    less what the supplier still owes for claims paid from coverage (never below 0).
     """
     base = Decimal(settings.PACTLINE_TA_BASE_AMOUNT)
     amount = base + Decimal(settings.PACTLINE_TA_VOLUME_SHARE) * Decimal(volume_usd_minor)
@@ -243,6 +245,7 @@ def ta_amount_formula(*, volume_usd_minor, on_time_rate, disputes_lost):
         amount *= punctuality
     penalty = Decimal(settings.PACTLINE_TA_DISPUTE_PENALTY) * disputes_lost
     amount *= max(Decimal(0), Decimal(1) - penalty)
+    amount = max(Decimal(0), amount - Decimal(owed_usd_minor))
     step = settings.PACTLINE_TA_ROUND_TO
     rounded = int((amount / step).to_integral_value(rounding=ROUND_DOWN)) * step
     return min(rounded, settings.PACTLINE_TA_MAX_AMOUNT)
@@ -263,7 +266,21 @@ def ta_amount_inputs(*, supplier, now):
         "on_time": punctuality.on_time,
         "on_time_rate": punctuality.rate,
         "disputes_lost": disputes.disputes_lost,
+        "owed_usd_minor": _covered_claims_owed_usd(supplier),
     }
+
+
+def _covered_claims_owed_usd(supplier):
+    """What the supplier owes back for post-delivery claims paid from coverage, in US cents."""
+    from apps.core.money import to_usd_minor
+    from apps.escrow.models import LedgerAccount  # escrow builds on suppliers' orders
+
+    return sum(
+        to_usd_minor(-account.balance, account.currency)
+        for account in LedgerAccount.objects.filter(
+            kind=LedgerAccount.Kind.SUPPLIER_RECEIVABLE, user=supplier, balance__lt=0
+        )
+    )
 
 
 @transaction.atomic
@@ -280,6 +297,7 @@ def ta_amount_recompute(*, supplier, now=None) -> TradeAssuranceAmountChange | N
         volume_usd_minor=inputs["volume_usd_minor"],
         on_time_rate=inputs["on_time_rate"],
         disputes_lost=inputs["disputes_lost"],
+        owed_usd_minor=inputs["owed_usd_minor"],
     )
     if new_amount == profile.ta_amount:
         return None
@@ -298,7 +316,13 @@ def _computed_reason(inputs):
         "orders": inputs["completed_orders"],
         "on_time": f"{round(rate * 100)}%" if rate is not None else _("no shipments due yet"),
         "disputes": inputs["disputes_lost"],
-    }
+    } + (
+        " "
+        + _("Less %(owed)s owed for claims paid from Trade Assurance coverage.")
+        % {"owed": format_money(inputs["owed_usd_minor"], "USD")}
+        if inputs.get("owed_usd_minor")
+        else ""
+    )
 
 
 @transaction.atomic
@@ -379,3 +403,19 @@ def ta_amounts_recompute_all(*, now=None) -> int:
     for supplier in User.objects.filter(pk__in=list(supplier_ids)).iterator():
         changed += ta_amount_recompute(supplier=supplier, now=now) is not None
     return changed
+
+
+def storefront_figures_refresh(*, now=None, dry_run=False) -> list:
+    """Recomputes and caches the storefront figures of every supplier whose orders moved in the
+    last PACTLINE_STOREFRONT_REFRESH_MINUTES (with a margin for a late beat tick). With the
+    cache kept PACTLINE_STOREFRONT_CACHE_SECONDS (an hour), no storefront shows figures older
+    than an hour, and no page view of a busy storefront computes them. Returns supplier ids."""
+    from apps.suppliers.selectors import storefront_figures_cache
+
+    now = now or timezone.now()
+    since = now - dt.timedelta(minutes=settings.PACTLINE_STOREFRONT_REFRESH_MINUTES + 5)
+    supplier_ids = order_selectors.suppliers_with_activity(since=since, until=now)
+    if not dry_run:
+        for supplier in User.objects.filter(pk__in=supplier_ids):
+            storefront_figures_cache(supplier=supplier)
+    return supplier_ids

@@ -9,13 +9,13 @@ other's rows; the test itself is an ordinary pytest-django database test."""
 
 import datetime as dt
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -26,6 +26,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from apps.core.sweeps import RULES, sweep_run
 from apps.escrow import services
 from apps.escrow.exceptions import WebhookRejected
 from apps.escrow.models import LedgerAccount, LedgerEntry, LedgerPosting, Payment, Payout
@@ -36,6 +37,9 @@ from apps.orders.exceptions import OrderError
 from apps.orders.models import Order
 from tests.escrow.helpers import confirmed_order
 from tests.factories import MediatorFactory
+
+# What the clock did across a run: the test checks the sweeps really acted, not just ran.
+CLOCK_ACTED = Counter()
 
 pytestmark = pytest.mark.django_db
 
@@ -290,9 +294,49 @@ class EscrowMachine(RuleBasedStateMachine):
             now=self.now,
         )
 
-    @rule(hours=st.integers(min_value=1, max_value=24 * 60))
-    def clock_moves(self, hours):
+    @rule(hours=st.integers(min_value=1, max_value=24 * 60), sweeps=st.booleans())
+    def clock_moves(self, hours, sweeps):
+        """Time passes; with `sweeps`, beat's order rules run as of the new time (overdue,
+        automatic refund, auto-release, unpaid expiry, reminders)."""
         self.now += dt.timedelta(hours=hours)
+        if sweeps:
+            for name in [name for name in RULES if name.startswith("orders.")]:
+                result = sweep_run(name, now=self.now)
+                assert result.failed == 0, name
+                if result.done:
+                    event(f"the clock acted: {name}")
+                    CLOCK_ACTED[name] += 1
+
+    @rule(
+        i=order_index,
+        action=st.sampled_from(["take_refund", "extend_ship_by", "extend_receipt"]),
+        days=st.integers(min_value=1, max_value=120),
+    )
+    def deadline_decision(self, i, action, days):
+        """The buyer decides on an overdue order, or either party moves a deadline."""
+        order = self.order(i)
+        if action == "take_refund":
+            self.attempt(
+                order_services.order_overdue_refund,
+                order=order,
+                acting_user=order.buyer,
+                now=self.now,
+            )
+        elif action == "extend_ship_by":
+            self.attempt(
+                order_services.order_ship_by_extend,
+                order=order,
+                acting_user=order.buyer,
+                ship_by_date=(self.now + dt.timedelta(days=days)).date(),
+                now=self.now,
+            )
+        else:
+            self.attempt(
+                order_services.order_receipt_extend,
+                order=order,
+                acting_user=order.supplier if days % 2 else order.buyer,
+                now=self.now,
+            )
 
     # --- payouts
 
@@ -442,3 +486,4 @@ def test_random_sequences_keep_the_ledgers_promises():
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
+    print("the clock acted:", dict(CLOCK_ACTED))
