@@ -306,8 +306,8 @@ def run_live(*, stdout):
         now=days(18),
     )
     services.order_record_delivery(order=order, acting_user=buyer, now=days(2))
-    # Disputed: escrow held. Disputes arrive with the disputes issue; until then the demo marks
-    # the order as the dispute service will.
+    # Disputed: shipped, and the buyer opened a quality claim (apps/disputes/seed.py opens it
+    # through the disputes services, with evidence and the supplier's counter-offer).
     order = confirmed(p2[3], 1, buyer2, at=days(52))
     paid(order, buyer2, deposit_days=50, balance_days=30)
     services.order_ship(
@@ -317,16 +317,9 @@ def run_live(*, stdout):
         tracking_number="COSU6612087",
         now=days(25),
     )
-    order = Order.objects.get(pk=order.pk)
-    services.apply_transition(
-        order,
-        "open_dispute",
-        acting_user=buyer2,
-        event_type=OrderEvent.Type.DISPUTE_OPENED,
-        now=days(3),
-        parameters={"reason": "Colour temperature does not match the contract"},
-    )
-    order.save()
+    from apps.disputes.seed import claims_open
+
+    claims_open(order=order, now=now, stdout=stdout)
     # Refunded in full by the supplier, who could not make the ship-by date.
     order = confirmed(p1[5], 1, buyer2, at=days(72))
     escrow.payment_start(
