@@ -517,9 +517,10 @@ def escrow_return_unaccepted(*, order, acting_user=None, now):
     held = escrow_held(order)
     if held <= 0:
         return None
+    # A refund of money the payment had taken in (its received amount stays as it arrived).
     return entry_post(
-        key=f"returned:order:{order.pk}",
-        kind=LedgerEntry.Kind.OVERPAYMENT_RETURN,
+        key=f"refund:{order.pk}",
+        kind=LedgerEntry.Kind.REFUND,
         order=order,
         now=now,
         created_by=acting_user,

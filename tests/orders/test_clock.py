@@ -10,6 +10,7 @@ from django.db import connection
 from apps.core.sweeps import sweep_run
 from apps.escrow import services as escrow
 from apps.escrow.models import LedgerEntry, Payment
+from apps.escrow.selectors import escrow_summary_for
 from apps.orders import clock, services
 from apps.orders.exceptions import InvalidContract, OutOfTurn, WrongParty
 from apps.orders.models import Order, OrderEvent
@@ -374,6 +375,8 @@ def test_an_expiring_order_returns_a_partial_transfer_and_fails_the_pending_paym
     order = fresh(order)
     assert order.status == Status.CANCELLED
     assert held(order) == 0
+    summary = escrow_summary_for(order=order)
+    assert (summary.paid_in, summary.refunded, summary.held) == (50_000, 50_000, 0)
     assert Payment.objects.get(pk=payment.pk).status == Payment.Status.FAILED
     # A late transfer for it is sent straight back.
     escrow._payment_receive(order, payment, 130_000, transfer_id="late", now=T0 + 20 * DAY)
