@@ -402,6 +402,13 @@ def case_open(
             errors["reason"] = [
                 _("After receipt a claim is about quality, quantity or the description.")
             ]
+    elif order.status == OrderStatus.OVERDUE:
+        raise CaseOutOfTurn(
+            _(
+                "This order was not shipped in time: take the full refund or give the supplier "
+                "more time on the order page."
+            )
+        )
     else:
         raise CaseOutOfTurn(
             _("This order is %(status)s: a claim is possible once it is paid in full.")
