@@ -2,12 +2,8 @@
 
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,8 +11,7 @@ from django.core.cache import cache
 
 from config.celery import app
 from config.tasks import HEARTBEAT_CACHE_KEY, heartbeat
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.celery_helpers import celery_worker
 
 
 def test_beat_schedules_the_heartbeat():
@@ -48,29 +43,7 @@ def test_a_real_worker_runs_the_heartbeat_it_is_sent(tmp_path):
         "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
         "PACTLINE_VAR_DIR": str(tmp_path),
     }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    with celery_worker("--pool", "solo", "--queues", queue, env=env) as worker:
         heartbeat.apply_async(queue=queue)
         # Waiting on another process, not on a clock rule: bounded, and it returns as soon as
         # the worker has written the heartbeat.
@@ -78,10 +51,4 @@ def test_a_real_worker_runs_the_heartbeat_it_is_sent(tmp_path):
         while cache.get(HEARTBEAT_CACHE_KEY) is None and time.monotonic() < deadline:
             assert worker.poll() is None, worker.stdout.read()
             time.sleep(0.2)
-        assert re.match(r"\d{4}-\d\d-\d\dT", cache.get(HEARTBEAT_CACHE_KEY) or "")
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+    assert re.match(r"\d{4}-\d\d-\d\dT", cache.get(HEARTBEAT_CACHE_KEY) or "")

@@ -475,25 +475,34 @@ def escrow_refund(*, order, acting_user, amount=None, reason, now=None):
     return entry
 
 
+def _refund_everything_held(order, *, acting_user, now, description):
+    """One REFUND entry moving all the order's escrow to the buyer (None when it holds
+    nothing); keyed like every full refund, so it happens once per order."""
+    held = escrow_held(order)
+    if held <= 0:
+        return None, 0
+    entry = entry_post(
+        key=f"refund:{order.pk}",
+        kind=LedgerEntry.Kind.REFUND,
+        order=order,
+        now=now,
+        created_by=acting_user,
+        description=f"{order.reference}: {description}",
+        postings=[
+            (escrow_account(order), -held),
+            (ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer), held),
+        ],
+    )
+    return entry, held
+
+
 def escrow_refund_in_full(*, order, acting_user=None, parameters=None, now):
     """Refunds everything the order's escrow holds to the buyer and moves the order to
     refunded, with its event. The caller holds the order row lock, saves the order and
     notifies. acting_user None is the clock; `parameters` then name the rule and the reason."""
-    held = escrow_held(order)
-    entry = None
-    if held > 0:
-        entry = entry_post(
-            key=f"refund:{order.pk}",
-            kind=LedgerEntry.Kind.REFUND,
-            order=order,
-            now=now,
-            created_by=acting_user,
-            description=f"{order.reference}: refunded in full",
-            postings=[
-                (escrow_account(order), -held),
-                (ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer), held),
-            ],
-        )
+    entry, held = _refund_everything_held(
+        order, acting_user=acting_user, now=now, description="refunded in full"
+    )
     apply_transition(
         order,
         "refund",
@@ -508,28 +517,20 @@ def escrow_refund_in_full(*, order, acting_user=None, parameters=None, now):
 def escrow_return_unaccepted(*, order, acting_user=None, now):
     """Returns to the buyer whatever reached the escrow of an order that will not go ahead
     (part of a T/T on an order that expires unpaid), and fails its pending payments so a late
-    transfer is sent back on arrival. The caller holds the order row lock."""
+    transfer is sent back on arrival. The caller holds the order row lock. The payment's
+    received amount stays as it arrived; the return is a refund of it."""
     for payment in Payment.objects.select_for_update().filter(
         order=order, status=Payment.Status.PENDING
     ):
         payment.fail()
         payment.save()
-    held = escrow_held(order)
-    if held <= 0:
-        return None
-    # A refund of money the payment had taken in (its received amount stays as it arrived).
-    return entry_post(
-        key=f"refund:{order.pk}",
-        kind=LedgerEntry.Kind.REFUND,
-        order=order,
+    entry, _held = _refund_everything_held(
+        order,
+        acting_user=acting_user,
         now=now,
-        created_by=acting_user,
-        description=f"{order.reference}: order did not go ahead, payment returned",
-        postings=[
-            (escrow_account(order), -held),
-            (ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer), held),
-        ],
+        description="order did not go ahead, payment returned",
     )
+    return entry
 
 
 # --- payouts --------------------------------------------------------------------------------

@@ -3,12 +3,8 @@ database, enforces deadlines that have passed, with nobody calling a service by 
 
 import datetime as dt
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,10 +14,9 @@ from django.utils import timezone
 from apps.accounts.models import Notification
 from apps.orders.models import Order
 from config.celery import app
+from tests.celery_helpers import celery_worker
 from tests.escrow.helpers import assert_ledger_invariants
 from tests.orders.clock_helpers import fresh, funded_order, rule_events, shipped_order
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -79,30 +74,9 @@ def test_a_real_worker_and_beat_mark_overdue_and_release_escrow(tmp_path, not_ea
         "PACTLINE_VAR_DIR": str(tmp_path),
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--beat",
-            "--schedule",
-            str(tmp_path / "beat-schedule"),
-            "--pool",
-            "solo",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    with celery_worker(
+        "--beat", "--schedule", str(tmp_path / "beat-schedule"), "--pool", "solo", env=env
+    ) as worker:
         # Waiting on other processes, not on a clock rule: bounded, done as soon as both acted.
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -120,12 +94,6 @@ def test_a_real_worker_and_beat_mark_overdue_and_release_escrow(tmp_path, not_ea
             ).exists()
         ):
             time.sleep(0.5)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
     assert fresh(late).status == Order.Status.OVERDUE
     assert rule_events(late, "orders.overdue")
