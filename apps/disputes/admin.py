@@ -319,10 +319,7 @@ class CaseAdmin(FSMAdminMixin, admin.ModelAdmin):
                 self.message_user(request, gettext("That step is not done here."), messages.ERROR)
                 return False
         except OrderError as exc:
-            text = " ".join(
-                str(m) for field_messages in exc.errors.values() for m in field_messages
-            ) or str(exc.message)
-            self.message_user(request, text, messages.ERROR)
+            self.message_user(request, exc.text, messages.ERROR)
             return False
         self.message_user(request, done, messages.SUCCESS)
         return True

@@ -29,12 +29,6 @@ from apps.orders import selectors as order_selectors
 from apps.orders.exceptions import OrderError
 
 
-def _error_text(error: OrderError):
-    if error.errors:
-        return " ".join(str(m) for messages_ in error.errors.values() for m in messages_)
-    return str(error.message)
-
-
 def _errors_to_form(form, error: OrderError):
     if not error.errors:
         form.add_error(None, str(error.message))
@@ -135,7 +129,7 @@ def _form_step(request, case, form, form_name, run, success):
             if exc.errors:
                 _errors_to_form(form, exc)
                 return _detail(request, case, status=400, **{form_name: form})
-            messages.error(request, _error_text(exc))
+            messages.error(request, exc.text)
         else:
             messages.success(request, success)
         return _to_case(case)
@@ -147,7 +141,7 @@ def _step(request, case, run, success):
     try:
         run()
     except OrderError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, exc.text)
     else:
         messages.success(request, success)
     return _to_case(case)

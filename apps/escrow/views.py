@@ -30,7 +30,7 @@ from apps.orders.models import Order
 
 # The order page belongs to the orders app; the refund form lives on it, so a refused refund
 # shows that page again with the form's errors.
-from apps.orders.views import _detail_page, _error_text
+from apps.orders.views import _detail_page
 
 Status = Order.Status
 buyer_only = role_required(User.Role.BUYER)
@@ -239,12 +239,12 @@ def order_refund(request, pk):
     except TransitionNotAllowed:
         # The order's state machine refused the step the service asked for (today: a full
         # refund of a shipped order); nothing was written, and the supplier gets a message.
-        messages.error(request, _error_text(OutOfTurn()))
+        messages.error(request, OutOfTurn().text)
         return _to_detail(order)
     except OrderError as exc:
         field = exc.field if exc.field in form.fields else None
         if field is None or exc.errors:
-            messages.error(request, _error_text(exc))
+            messages.error(request, exc.text)
             return _to_detail(order)
         form.add_error(field, exc.message)
         return _detail_page(request, order, refund_form=form)

@@ -15,6 +15,14 @@ class OrderError(Exception):
         self.errors = errors or {}  # several field errors at once: {field: [messages]}
         super().__init__(str(self.message))
 
+    @property
+    def text(self):
+        """The whole refusal in one line, for a page message: every field message, or the
+        message."""
+        if self.errors:
+            return " ".join(str(m) for messages in self.errors.values() for m in messages)
+        return str(self.message)
+
 
 class NotAParty(OrderError):
     default_message = _("Only the buyer and the supplier of this order can do this.")

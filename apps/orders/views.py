@@ -361,12 +361,6 @@ def _rows(orders, user):
     ]
 
 
-def _error_text(error: OrderError):
-    if error.errors:
-        return " ".join(str(m) for messages_ in error.errors.values() for m in messages_)
-    return str(error.message)
-
-
 def _errors_to_form(form, error: OrderError):
     """Puts the service's errors on the form's fields; the rest above the form. Returns the
     messages that belong to the contract lines."""
@@ -690,7 +684,7 @@ def _step(request, order, run, success):
     try:
         result = run()
     except OrderError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, exc.text)
     else:
         messages.success(request, success(result) if callable(success) else success)
     return _to_detail(order)
@@ -708,13 +702,13 @@ def _form_step(request, order, *, form, form_name, allowed, run, success, extra_
                 for message in _errors_to_form(form, exc):
                     form.add_error(None, message)
                 return _detail_page(request, order, **{form_name: form}, **extra_forms)
-            messages.error(request, _error_text(exc))
+            messages.error(request, exc.text)
         else:
             messages.success(request, success)
         return _to_detail(order)
     if not allowed:
         # The form is not on the page now: say why instead of showing errors nobody sees.
-        messages.error(request, _error_text(OutOfTurn()))
+        messages.error(request, OutOfTurn().text)
         return _to_detail(order)
     messages.error(request, _("Check the form below: something is missing."))
     return _detail_page(request, order, **{form_name: form}, **extra_forms)
@@ -954,7 +948,7 @@ def order_contract_edit(request, pk):
                 )
             except OrderError as exc:
                 if not exc.errors:
-                    messages.error(request, _error_text(exc))
+                    messages.error(request, exc.text)
                     return _to_detail(order)
                 line_errors = _errors_to_form(form, exc)
             else:
