@@ -37,6 +37,7 @@ from apps.escrow.serializers import (
 )
 from apps.orders import selectors as order_selectors
 from apps.orders.api import error_body
+from apps.orders.documents import order_detail_data
 from apps.orders.exceptions import WrongParty
 from apps.orders.models import Order
 from apps.orders.serializers import OrderDetailSerializer
@@ -106,11 +107,9 @@ class OrderEscrowViewSet(RefusalsLikeTheServices, viewsets.GenericViewSet):
         return order_selectors.order_access_get_for(user=self.request.user, pk=self.kwargs["pk"])
 
     def _order_detail(self, order):
-        if order.party(self.request.user) is None:  # staff refunding someone's order
-            order = get_object_or_404(Order.objects.all(), pk=order.pk)
-        else:
-            order = order_selectors.order_detail_get_for(user=self.request.user, pk=order.pk)
-        return OrderDetailSerializer(order, context={"request": self.request}).data
+        # Staff refunding someone else's order see it too.
+        scoped = order.party(self.request.user) is not None
+        return order_detail_data(pk=order.pk, request=self.request, scoped=scoped)
 
     @extend_schema(
         summary="Payments on the order",

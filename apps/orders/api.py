@@ -20,6 +20,7 @@ from apps.accounts.models import User
 from apps.catalog import selectors as catalog_selectors
 from apps.escrow.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from apps.orders import selectors, services
+from apps.orders.documents import order_detail_data
 from apps.orders.exceptions import WrongParty
 from apps.orders.models import Order
 from apps.orders.serializers import (
@@ -193,9 +194,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_object(self):
         user, pk = self.request.user, self.kwargs["pk"]
-        if self.action == "retrieve":
-            order = selectors.order_detail_get_for(user=user, pk=pk)
-        elif self.action in self.access_only_actions:
+        if self.action in self.access_only_actions:
             order = selectors.order_access_get_for(user=user, pk=pk)
         else:
             order = selectors.order_get_for(user=user, pk=pk)
@@ -205,9 +204,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_serializer_class(self):
         return OrderSummarySerializer if self.action == "list" else OrderDetailSerializer
 
+    def retrieve(self, request, pk=None):
+        return Response(order_detail_data(pk=self.kwargs["pk"], request=request))
+
     def _order_response(self, order, status_code=status.HTTP_200_OK):
-        order = selectors.order_detail_get_for(user=self.request.user, pk=order.pk)
-        return Response(self.get_serializer(order).data, status=status_code)
+        return Response(order_detail_data(pk=order.pk, request=self.request), status=status_code)
 
     @staticmethod
     def _validated(serializer_class, request, **context):

@@ -5,11 +5,13 @@ import datetime as dt
 from dataclasses import dataclass, fields
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.money import from_usd_minor, to_usd_minor
+from apps.core.sql import row_get
 from apps.orders.models import ContractLine, ContractVersion, Order, OrderEvent, OrderMessage
 from apps.suppliers.models import SupplierProfile
 
@@ -55,8 +57,12 @@ def order_get_for(*, user, pk):
 
 def order_access_get_for(*, user, pk):
     """One order of `user`'s, its own row only; 404 for anyone else's. For steps whose service
-    locks and re-reads the order anyway: the scoped queryset is the access check."""
-    return get_object_or_404(orders_for(user=user).select_related(None), pk=pk)
+    locks and re-reads the order anyway: this scoped read is the access check."""
+    where = '"id" = %s AND ("buyer_id" = %s OR "supplier_id" = %s)'
+    order = row_get(Order, where, [pk, user.pk, user.pk])
+    if order is None:
+        raise Http404("No Order matches the given query.")
+    return order
 
 
 def order_detail_get_for(*, user, pk):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.accounts.notifications import notification_send
 from apps.core.money import CURRENCIES, from_usd_minor, to_usd_minor
+from apps.core.sql import row_get
 from apps.orders import events
 from apps.orders.exceptions import (
     ContractLocked,
@@ -203,7 +204,11 @@ def _version_create(order, terms, acting_user, *, previous=None) -> ContractVers
 
 
 def _locked(order) -> Order:
-    return Order.objects.select_for_update().get(pk=order.pk)
+    """The order row afresh, locked until the transaction ends."""
+    locked = row_get(Order, '"id" = %s', [order.pk], for_update=True)
+    if locked is None:
+        raise Order.DoesNotExist(f"order {order.pk} is gone")
+    return locked
 
 
 def _party(order, user, *, allowed=("buyer", "supplier")):

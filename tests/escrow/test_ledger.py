@@ -21,6 +21,17 @@ needs_postgresql = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True, params=["one statement", "statement by statement"])
+def writes(request, monkeypatch):
+    """Every ledger test runs against both ways entry_post writes: the one PostgreSQL statement
+    and the statement-by-statement path the demo's SQLite takes."""
+    if request.param == "statement by statement":
+        monkeypatch.setattr(
+            services, "_entry_write_in_one_statement", services._entry_write, raising=True
+        )
+    return request.param
+
+
 @pytest.fixture
 def order():
     return confirmed_order()
