@@ -8,18 +8,18 @@ from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from apps.accounts.models import User
+from apps.core.sql import columns
 
 
 @cache
 def _token_query():
     """SELECT of the user (every field) and the token's creation time, by token key. Written
     once per process from the models' metadata, so it follows their columns."""
-    fields = User._meta.concrete_fields
-    columns = ", ".join(f'u."{field.column}"' for field in fields)
+    select_list, attnames = columns(User, "u")
     table, users = Token._meta.db_table, User._meta.db_table
     # Only column and table names from the models are written in; the key is a parameter.
-    sql = f'SELECT {columns}, t."created" FROM "{table}" t JOIN "{users}" u ON u."id" = t."user_id" WHERE t."key" = %s'  # noqa: E501, S608
-    return sql, [field.attname for field in fields]
+    sql = f'SELECT {select_list}, t."created" FROM "{table}" t JOIN "{users}" u ON u."id" = t."user_id" WHERE t."key" = %s'  # noqa: E501, S608
+    return sql, attnames
 
 
 def user_for_token(key):

@@ -8,17 +8,28 @@ from functools import cache
 from django.db import connection
 
 
+def columns(model, alias=None):
+    """(`alias`."column", ... for every concrete field of `model`, their attribute names): a
+    select list that Model.from_db(alias, attnames, row) turns back into an instance."""
+    quote = connection.ops.quote_name
+    prefix = f"{alias}." if alias else ""
+    fields = model._meta.concrete_fields
+    return (
+        ", ".join(f"{prefix}{quote(field.column)}" for field in fields),
+        [field.attname for field in fields],
+    )
+
+
 @cache
 def _select(model, where, for_update):
     quote = connection.ops.quote_name
-    fields = model._meta.concrete_fields
-    columns = ", ".join(quote(field.column) for field in fields)
+    select_list, attnames = columns(model)
     # Only names from the models and the callers' constant conditions are written in; every
     # value is a parameter.
-    sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {where}"  # noqa: S608
+    sql = f"SELECT {select_list} FROM {quote(model._meta.db_table)} WHERE {where}"  # noqa: S608
     if for_update and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    return sql, [field.attname for field in fields]
+    return sql, attnames
 
 
 def row_get(model, where, params, *, for_update=False):

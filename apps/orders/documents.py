@@ -18,27 +18,24 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from apps.core.sql import columns
 from apps.escrow.selectors import ESCROW_GROUPS_SQL, escrow_summary_from_groups
 from apps.orders import selectors
 from apps.orders.models import ContractConfirmation, ContractVersion, Order, OrderEvent
 from apps.orders.serializers import ACTIONS
 
-_ORDER_FIELDS = list(Order._meta.concrete_fields)
-_VERSION_FIELDS = list(ContractVersion._meta.concrete_fields)
+_ORDER_COLUMNS, _ORDER_ATTNAMES = columns(Order, "o")
+_VERSION_COLUMNS, _VERSION_ATTNAMES = columns(ContractVersion, "v")
 _EVENT_LABELS = dict(OrderEvent.Type.choices)
-
-
-def _columns(alias, fields):
-    return ", ".join(f'{alias}."{f.column}"' for f in fields)
 
 
 # Parties with their company, the current version, each list as a JSON array of rows in the
 # serializer's order, and the order's escrow sums (escrow_summary_for's). Only column names
 # from the models are written into it; the values are parameters.
 _SQL = f"""
-SELECT {_columns("o", _ORDER_FIELDS)},
+SELECT {_ORDER_COLUMNS},
        bc."company_name", bc."country", sc."company_name", sc."country",
-       {_columns("v", _VERSION_FIELDS)},
+       {_VERSION_COLUMNS},
        (SELECT coalesce(json_agg(json_build_array(l."position", l."product_id",
                  l."product_title", l."specification", l."quantity", l."unit_price")
                  ORDER BY l."position", l."id"), '[]')
@@ -89,19 +86,17 @@ def order_detail_load(*, pk, user=None):
         row = cursor.fetchone()
     if row is None:
         raise Http404("No Order matches the given query.")
-    n = len(_ORDER_FIELDS)
-    order = Order.from_db(connection.alias, [f.attname for f in _ORDER_FIELDS], row[:n])
+    n = len(_ORDER_ATTNAMES)
+    order = Order.from_db(connection.alias, _ORDER_ATTNAMES, row[:n])
     buyer_company = (row[n], row[n + 1]) if row[n] is not None else None
     supplier_company = (row[n + 2], row[n + 3]) if row[n + 2] is not None else None
     n += 4
-    version_row = row[n : n + len(_VERSION_FIELDS)]
-    n += len(_VERSION_FIELDS)
+    version_row = row[n : n + len(_VERSION_ATTNAMES)]
+    n += len(_VERSION_ATTNAMES)
     lines, confirmations, events, documents, groups = row[n : n + 5]
     version = None
     if order.current_version_id is not None:
-        version = ContractVersion.from_db(
-            connection.alias, [f.attname for f in _VERSION_FIELDS], version_row
-        )
+        version = ContractVersion.from_db(connection.alias, _VERSION_ATTNAMES, version_row)
         rows = [
             ContractConfirmation(version=version, party=party, user_id=user_id)
             for party, user_id, _at in confirmations

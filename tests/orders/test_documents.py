@@ -61,7 +61,7 @@ def funded():
     return pay(confirmed_order())
 
 
-def shipped(**kwargs):
+def shipped():
     order = funded()
     services.order_ship(
         order=order,
