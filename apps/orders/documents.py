@@ -18,14 +18,15 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from apps.core.sql import columns
+from apps.core.sql import columns, instance
 from apps.escrow.selectors import ESCROW_GROUPS_SQL, escrow_summary_from_groups
 from apps.orders import selectors
 from apps.orders.models import ContractConfirmation, ContractVersion, Order, OrderEvent
 from apps.orders.serializers import ACTIONS
 
-_ORDER_COLUMNS, _ORDER_ATTNAMES = columns(Order, "o")
-_VERSION_COLUMNS, _VERSION_ATTNAMES = columns(ContractVersion, "v")
+_ORDER_COLUMNS, _ORDER_WIDTH = columns(Order, "o"), len(Order._meta.concrete_fields)
+_VERSION_COLUMNS = columns(ContractVersion, "v")
+_VERSION_WIDTH = len(ContractVersion._meta.concrete_fields)
 _EVENT_LABELS = dict(OrderEvent.Type.choices)
 
 
@@ -86,17 +87,17 @@ def order_detail_load(*, pk, user=None):
         row = cursor.fetchone()
     if row is None:
         raise Http404("No Order matches the given query.")
-    n = len(_ORDER_ATTNAMES)
-    order = Order.from_db(connection.alias, _ORDER_ATTNAMES, row[:n])
+    n = _ORDER_WIDTH
+    order = instance(Order, row[:n])
     buyer_company = (row[n], row[n + 1]) if row[n] is not None else None
     supplier_company = (row[n + 2], row[n + 3]) if row[n + 2] is not None else None
     n += 4
-    version_row = row[n : n + len(_VERSION_ATTNAMES)]
-    n += len(_VERSION_ATTNAMES)
+    version_row = row[n : n + _VERSION_WIDTH]
+    n += _VERSION_WIDTH
     lines, confirmations, events, documents, groups = row[n : n + 5]
     version = None
     if order.current_version_id is not None:
-        version = ContractVersion.from_db(connection.alias, _VERSION_ATTNAMES, version_row)
+        version = instance(ContractVersion, version_row)
         rows = [
             ContractConfirmation(version=version, party=party, user_id=user_id)
             for party, user_id, _at in confirmations
