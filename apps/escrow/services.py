@@ -167,14 +167,13 @@ SELECT (SELECT "id" FROM entry), (SELECT short FROM checked), (SELECT accounts F
 
 def _entry_write_in_one_statement(entry, postings, change):
     """As _entry_write, in one statement (_ENTRY_SQL)."""
-    moves = [(account, amount) for account, amount in postings]
     with connection.cursor() as cursor:
         cursor.execute(
             _ENTRY_SQL,
             {
-                "accounts": [account.pk for account, _amount in moves],
-                "amounts": [amount for _account, amount in moves],
-                "currencies": [account.currency for account, _amount in moves],
+                "accounts": [account.pk for account, _amount in postings],
+                "amounts": [amount for _account, amount in postings],
+                "currencies": [account.currency for account, _amount in postings],
                 "key": entry.idempotency_key,
                 "kind": entry.kind,
                 "order": entry.order_id,
@@ -196,8 +195,13 @@ def _entry_write_in_one_statement(entry, postings, change):
     return dict(balances)
 
 
+def escrow_account_if_opened(order) -> LedgerAccount | None:
+    """The order's escrow account, or None before any money reached it (not created here)."""
+    return LedgerAccount.objects.filter(kind=Kind.ESCROW, order=order).first()
+
+
 def escrow_held(order) -> int:
-    account = LedgerAccount.objects.filter(kind=Kind.ESCROW, order=order).first()
+    account = escrow_account_if_opened(order)
     return account.balance if account else 0
 
 
@@ -465,7 +469,7 @@ def webhook_receive(*, provider_name, body: bytes, signature_header, now=None) -
 def escrow_release(*, order, acting_user=None, now=None):
     """Moves everything held in the order's escrow to the supplier's payable balance. Called
     inside the transition that completes the order, with the order row locked."""
-    escrow = LedgerAccount.objects.filter(kind=Kind.ESCROW, order=order).first()
+    escrow = escrow_account_if_opened(order)
     held = escrow.balance if escrow else 0
     if held <= 0:
         return None
