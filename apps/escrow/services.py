@@ -384,6 +384,9 @@ def _order_after_payment(order, payment, now, *, held=None):
         Status.DEPOSIT_PAID,
     ):
         order.funded_at = now
+        # A reminder sent while only the deposit was paid was about the balance: the supplier
+        # is reminded to ship in its turn.
+        order.ship_by_reminded_at = None
         apply_transition(
             order,
             "pay_balance",

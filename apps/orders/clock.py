@@ -44,19 +44,34 @@ def ship_by_reminder_due(now):
 
 
 def ship_by_remind(order, now):
-    """Tells the supplier the ship-by date is PACTLINE_SHIP_BY_REMINDER_DAYS away (or less)."""
+    """The ship-by date is PACTLINE_SHIP_BY_REMINDER_DAYS away (or less). A funded order: the
+    supplier is reminded to ship. An order with only its deposit paid cannot ship yet: the
+    buyer is reminded that the balance is due before shipment, and the supplier that it ships
+    once the balance arrives (a late balance moves the ship-by date). When the balance comes,
+    the order is funded and the supplier gets the shipping reminder in its turn."""
+    from apps.escrow.services import escrow_held
+
+    balance = order.total_amount - escrow_held(order) if order.status == Status.DEPOSIT_PAID else 0
     order.ship_by_reminded_at = now
     order.save(update_fields=["ship_by_reminded_at", "updated_at"])
+    reason = (
+        f"ship-by {order.ship_by.isoformat()} is less than "
+        f"{settings.PACTLINE_SHIP_BY_REMINDER_DAYS} days away"
+    )
     events.order_event_write(
         order=order,
         type=OrderEvent.Type.SHIP_BY_REMINDED,
         parameters={
             "rule": "orders.ship_by_reminder",
-            "reason": f"ship-by {order.ship_by.isoformat()} is less than "
-            f"{settings.PACTLINE_SHIP_BY_REMINDER_DAYS} days away",
+            "reason": f"{reason}, balance of {balance} not paid" if balance else reason,
         },
         at=now,
     )
+    if balance:
+        context = {"balance": balance, "days": settings.PACTLINE_LATE_BALANCE_SHIP_DAYS}
+        notify(order, order.buyer, "balance_reminder", context=context, template=EMAIL)
+        notify(order, order.supplier, "balance_reminder_supplier", context=context, template=EMAIL)
+        return f"{order.reference}: buyer reminded to pay the balance ({balance}) before shipment"
     notify(order, order.supplier, "ship_by_reminder", template=EMAIL)
     notify(order, order.buyer, "ship_by_reminder_buyer", template=EMAIL)
     return f"{order.reference}: supplier reminded to ship by {order.ship_by.isoformat()}"

@@ -74,6 +74,61 @@ def test_an_extension_brings_a_new_reminder_before_the_new_date(clock_at_t0):
     assert notified(order.supplier, "ship_by_reminder") == 2
 
 
+def test_with_only_the_deposit_paid_the_buyer_is_reminded_of_the_balance_not_the_supplier_to_ship():
+    from apps.accounts.models import Notification
+
+    order = confirmed_order()
+    escrow.payment_start(order=order, acting_user=order.buyer, purpose="deposit", method="card")
+    order = fresh(order)
+    assert order.status == Status.DEPOSIT_PAID
+
+    assert sweep("orders.ship_by_reminder", order.ship_by - 3 * DAY).done == 1
+
+    assert notified(order.buyer, "balance_reminder") == 1
+    assert notified(order.supplier, "balance_reminder_supplier") == 1
+    assert notified(order.supplier, "ship_by_reminder") == 0  # it cannot ship an unfunded order
+    to_buyer = Notification.objects.get(user=order.buyer, kind="order_balance_reminder")
+    assert "balance due before shipment" in to_buyer.subject
+    assert "US$\xa04,200.00" in to_buyer.body  # US$6,000.00 less the 30 % deposit
+    assert "7 days from its arrival" in to_buyer.body
+    to_supplier = Notification.objects.get(
+        user=order.supplier, kind="order_balance_reminder_supplier"
+    )
+    assert "has not paid the balance of US$\xa04,200.00" in to_supplier.body
+
+
+def test_a_balance_paid_after_its_reminder_brings_the_supplier_its_reminder_to_ship(clock_at_t0):
+    order = confirmed_order()
+    escrow.payment_start(order=order, acting_user=order.buyer, purpose="deposit", method="card")
+    order = fresh(order)
+    remind_at = order.ship_by - 3 * DAY
+    sweep("orders.ship_by_reminder", remind_at)
+
+    clock_at_t0.move_to(remind_at + DAY)
+    escrow.payment_start(order=order, acting_user=order.buyer, purpose="balance", method="card")
+
+    order = fresh(order)
+    assert order.status == Status.FUNDED
+    assert order.ship_by_reminded_at is None
+    assert sweep("orders.ship_by_reminder", remind_at + DAY).done == 1
+    assert notified(order.supplier, "ship_by_reminder") == 1
+    assert notified(order.buyer, "balance_reminder") == 1  # not told again
+
+
+def test_the_balance_reminder_is_in_the_buyers_language():
+    from apps.accounts.models import Notification
+
+    order = confirmed_order()
+    order.buyer.language = "nl"
+    order.buyer.save(update_fields=["language"])
+    escrow.payment_start(order=order, acting_user=order.buyer, purpose="deposit", method="card")
+    sweep("orders.ship_by_reminder", fresh(order).ship_by - 3 * DAY)
+
+    to_buyer = Notification.objects.get(user=order.buyer, kind="order_balance_reminder")
+    assert "restbedrag te betalen vóór verzending" in to_buyer.subject
+    assert "dagen om te verzenden" in to_buyer.body
+
+
 # --- overdue ------------------------------------------------------------------------------------
 
 
