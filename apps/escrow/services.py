@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Case, F, Value, When
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
@@ -50,12 +50,41 @@ Kind = LedgerAccount.Kind
 # --- the ledger -------------------------------------------------------------------------------
 
 
+def ledger_accounts(*wanted) -> list[LedgerAccount]:
+    """The accounts `wanted` names, each a (kind, currency, order id, user id) with None where
+    the kind has no order or no user, created on first use, in the order asked. One query when
+    they all exist; three when some are new. A new account is inserted with ON CONFLICT DO
+    NOTHING, so a transaction that creates the same account at the same time makes this one
+    wait for it and then read its row: no savepoint, no IntegrityError."""
+
+    def read(keys):
+        match = Q()
+        for kind, currency, order_id, user_id in keys:
+            match |= Q(kind=kind, currency=currency, order_id=order_id, user_id=user_id)
+        return {
+            (a.kind, a.currency, a.order_id, a.user_id): a
+            for a in LedgerAccount.objects.filter(match)
+        }
+
+    found = read(set(wanted))
+    missing = [key for key in dict.fromkeys(wanted) if key not in found]
+    if missing:
+        LedgerAccount.objects.bulk_create(
+            [
+                LedgerAccount(kind=kind, currency=currency, order_id=order_id, user_id=user_id)
+                for kind, currency, order_id, user_id in missing
+            ],
+            ignore_conflicts=True,
+        )
+        found |= read(missing)
+    return [found[key] for key in wanted]
+
+
 def ledger_account(kind, currency, *, order=None, user=None, user_id=None) -> LedgerAccount:
     """The account, created on first use. `user_id` instead of `user` spares loading the user."""
-    account, _created = LedgerAccount.objects.get_or_create(
-        kind=kind, currency=currency, order=order, user_id=user.pk if user else user_id
-    )
-    return account
+    return ledger_accounts(
+        (kind, currency, order.pk if order else None, user.pk if user else user_id)
+    )[0]
 
 
 def escrow_account(order) -> LedgerAccount:
@@ -296,8 +325,10 @@ def _payment_receive(order, payment, amount, *, transfer_id, now, created_here=F
     it (nothing to lock) and no transfer for it can have been counted yet."""
     if not created_here:
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    buyer_funding = ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer)
-    escrow = escrow_account(order)
+    buyer_funding, escrow = ledger_accounts(
+        (Kind.BUYER_FUNDING, order.currency, None, order.buyer_id),
+        (Kind.ESCROW, order.currency, order.pk, None),
+    )
     key = f"payment:{payment.pk}:{transfer_id}"
     if not created_here and LedgerEntry.objects.filter(idempotency_key=key).exists():
         return payment  # this transfer was counted already
@@ -472,11 +503,14 @@ def webhook_receive(*, provider_name, body: bytes, signature_header, now=None) -
 def escrow_release(*, order, acting_user=None, now=None):
     """Moves everything held in the order's escrow to the supplier's payable balance. Called
     inside the transition that completes the order, with the order row locked."""
-    escrow = escrow_account_if_opened(order)
-    held = escrow.balance if escrow else 0
+    # A completing order was funded, so its escrow exists; both accounts in one query.
+    escrow, payable = ledger_accounts(
+        (Kind.ESCROW, order.currency, order.pk, None),
+        (Kind.SUPPLIER_PAYABLE, order.currency, None, order.supplier_id),
+    )
+    held = escrow.balance
     if held <= 0:
         return None
-    payable = ledger_account(Kind.SUPPLIER_PAYABLE, order.currency, user_id=order.supplier_id)
     return entry_post(
         key=f"release:{order.pk}",
         kind=LedgerEntry.Kind.RELEASE,
@@ -520,8 +554,6 @@ def escrow_refund(*, order, acting_user, amount=None, reason, now=None):
         raise Overpayment(
             _("Only %(held)s is held in escrow.") % {"held": format_money(held, order.currency)}
         )
-    escrow = escrow_account(order)
-    buyer_funding = ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer)
     if refund == held:
         entry = escrow_refund_in_full(
             order=order, acting_user=acting_user, parameters={"reason": reason.strip()}, now=now
@@ -531,7 +563,11 @@ def escrow_refund(*, order, acting_user, amount=None, reason, now=None):
             raise PaymentRefused(
                 _("Before shipment an order is refunded in full or not at all."), field="amount"
             )
-        payable = ledger_account(Kind.SUPPLIER_PAYABLE, order.currency, user=order.supplier)
+        escrow, buyer_funding, payable = ledger_accounts(
+            (Kind.ESCROW, order.currency, order.pk, None),
+            (Kind.BUYER_FUNDING, order.currency, None, order.buyer_id),
+            (Kind.SUPPLIER_PAYABLE, order.currency, None, order.supplier_id),
+        )
         entry = entry_post(
             key=f"refund:{order.pk}",
             kind=LedgerEntry.Kind.SETTLEMENT,
@@ -567,7 +603,8 @@ def escrow_refund(*, order, acting_user, amount=None, reason, now=None):
 def _refund_everything_held(order, *, acting_user, now, description):
     """One REFUND entry moving all the order's escrow to the buyer (None when it holds
     nothing); keyed like every full refund, so it happens once per order."""
-    held = escrow_held(order)
+    escrow = escrow_account_if_opened(order)
+    held = escrow.balance if escrow else 0
     if held <= 0:
         return None, 0
     entry = entry_post(
@@ -578,8 +615,8 @@ def _refund_everything_held(order, *, acting_user, now, description):
         created_by=acting_user,
         description=f"{order.reference}: {description}",
         postings=[
-            (escrow_account(order), -held),
-            (ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer), held),
+            (escrow, -held),
+            (ledger_account(Kind.BUYER_FUNDING, order.currency, user_id=order.buyer_id), held),
         ],
     )
     return entry, held
@@ -730,9 +767,11 @@ def dispute_escrow_settle(*, order, refund, key, acting_user=None, reason="", no
         raise PaymentRefused(
             _("Before shipment an order is refunded in full or not at all."), field="amount"
         )
-    escrow = escrow_account(order)
-    buyer_funding = ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer)
-    payable = ledger_account(Kind.SUPPLIER_PAYABLE, order.currency, user=order.supplier)
+    escrow, buyer_funding, payable = ledger_accounts(
+        (Kind.ESCROW, order.currency, order.pk, None),
+        (Kind.BUYER_FUNDING, order.currency, None, order.buyer_id),
+        (Kind.SUPPLIER_PAYABLE, order.currency, None, order.supplier_id),
+    )
     if order.shipped_at is None and refund == 0:
         # Nothing was shipped: the supplier is paid only for goods it ships, so the escrow stays
         # held and the order waits for shipment again.
@@ -810,9 +849,11 @@ def coverage_claim_pay(*, order, amount, key, acting_user=None, now=None):
     now = now or timezone.now()
     if amount <= 0:
         return None
-    coverage = ledger_account(Kind.PLATFORM_COVERAGE, order.currency)
-    buyer_funding = ledger_account(Kind.BUYER_FUNDING, order.currency, user=order.buyer)
-    receivable = ledger_account(Kind.SUPPLIER_RECEIVABLE, order.currency, user=order.supplier)
+    coverage, buyer_funding, receivable = ledger_accounts(
+        (Kind.PLATFORM_COVERAGE, order.currency, None, None),
+        (Kind.BUYER_FUNDING, order.currency, None, order.buyer_id),
+        (Kind.SUPPLIER_RECEIVABLE, order.currency, None, order.supplier_id),
+    )
     entry = entry_post(
         key=key,
         kind=LedgerEntry.Kind.COVERAGE_CLAIM,

@@ -306,3 +306,20 @@ def test_the_database_refuses_a_negative_escrow_balance(order, accounts):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE escrow_ledgeraccount SET balance = -5 WHERE id = %s", [payable.pk])
     assert balances(escrow) == [1_000]
+
+
+def test_accounts_are_read_in_one_query_once_opened_and_come_back_in_the_order_asked(
+    order, django_assert_num_queries
+):
+    wanted = [
+        (Kind.SUPPLIER_PAYABLE, "USD", None, order.supplier_id),
+        (Kind.ESCROW, "USD", order.pk, None),
+        (Kind.BUYER_FUNDING, "EUR", None, order.buyer_id),
+    ]
+    opened = services.ledger_accounts(*wanted)  # read, insert the missing, read them back
+    assert [(a.kind, a.currency, a.order_id, a.user_id) for a in opened] == wanted
+
+    with django_assert_num_queries(1):
+        again = services.ledger_accounts(*reversed(wanted))
+    assert [a.pk for a in again] == [a.pk for a in reversed(opened)]
+    assert LedgerAccount.objects.count() == 3

@@ -316,3 +316,28 @@ def test_releases_and_payouts_of_one_supplier_at_once_do_not_deadlock_or_lose_mo
     assert payable.balance == 4 * TOTAL - paid >= 0
     assert all(o.status == Order.Status.COMPLETED for o in Order.objects.filter(supplier=supplier))
     assert_ledger_invariants()
+
+
+# --- accounts opened at once --------------------------------------------------------------------
+
+
+def test_accounts_opened_by_eight_transactions_at_once_are_opened_once():
+    from django.db import transaction
+
+    order = confirmed_order()
+    wanted = (
+        (Kind.ESCROW, "USD", order.pk, None),
+        (Kind.BUYER_FUNDING, "USD", None, order.buyer_id),
+        (Kind.SUPPLIER_PAYABLE, "USD", None, order.supplier_id),
+    )
+
+    def open_accounts():
+        with transaction.atomic():
+            return [account.pk for account in services.ledger_accounts(*wanted)]
+
+    outcomes = race([(f"opener {n}", open_accounts) for n in range(8)])
+
+    assert [(name, repr(r)) for name, r in outcomes if isinstance(r, Exception)] == []
+    assert len({tuple(result) for _name, result in outcomes}) == 1  # all got the same three
+    opened = LedgerAccount.objects.values_list("kind", "currency", "order_id", "user_id")
+    assert sorted(opened) == sorted(wanted)  # one row each, none twice
