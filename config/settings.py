@@ -140,7 +140,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {
+        # Parameters travel apart from the SQL (server-side binding), so a query's text is the
+        # same on every call and psycopg prepares it on its 5th use on a connection: PostgreSQL
+        # then skips parsing and planning it (the order document's plan alone costs more than
+        # running it). Off (DATABASE_PREPARED_STATEMENTS=false) behind a pooler in transaction
+        # mode that does not keep prepared statements (PgBouncer < 1.21, or without
+        # max_prepared_statements).
+        "server_side_binding": True,
+        "prepare_threshold": 5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
