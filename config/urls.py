@@ -25,6 +25,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The API first: its requests are the most frequent, and the portals' many patterns need
+    # not be tried before it (no portal path starts with api/).
+    path("api/v1/", include(api_v1)),
     path("", include("apps.accounts.urls")),
     path("", include("apps.suppliers.urls")),
     path("", include("apps.catalog.urls")),
@@ -33,7 +36,6 @@ urlpatterns = [
     path("", include("apps.disputes.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
