@@ -329,6 +329,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "method": paying into escrow, and paying for Gold.
+    "ENUM_NAME_OVERRIDES": {
+        "MethodEnum": "apps.escrow.models.Payment.Method",  # its name before Gold came
+        "GoldPurchaseMethodEnum": "apps.escrow.models.GoldPurchase.Method",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -371,6 +376,10 @@ PACTLINE_VERIFICATION_REVIEW_BUSINESS_DAYS = env_int(
     "PACTLINE_VERIFICATION_REVIEW_BUSINESS_DAYS", 2
 )
 PACTLINE_GOLD_MEMBERSHIP_DAYS = env_int("PACTLINE_GOLD_MEMBERSHIP_DAYS", 365)
+# A year of Gold bought through the payment provider, in US cents.
+PACTLINE_GOLD_PRICE_USD = env_int("PACTLINE_GOLD_PRICE_USD", 299_900)
+# A member can buy its next year in the last this-many days of the current one.
+PACTLINE_GOLD_RENEWAL_DAYS = env_int("PACTLINE_GOLD_RENEWAL_DAYS", 90)
 # Trade Assurance Amount (USD cents); the formula is in docs/policies.md.
 PACTLINE_TA_LOOKBACK_DAYS = env_int("PACTLINE_TA_LOOKBACK_DAYS", 182)
 PACTLINE_TA_BASE_AMOUNT = env_int("PACTLINE_TA_BASE_AMOUNT", 1_000_000)

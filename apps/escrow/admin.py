@@ -10,6 +10,7 @@ from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
 from apps.core.money import format_money
 from apps.escrow import services
 from apps.escrow.models import (
+    GoldPurchase,
     IdempotencyRecord,
     LedgerAccount,
     LedgerEntry,
@@ -132,6 +133,28 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 % {"count": done},
                 messages.SUCCESS,
             )
+
+
+@admin.register(GoldPurchase)
+class GoldPurchaseAdmin(PaymentAdmin):
+    """Suppliers' Gold purchases, read-only like payments, with the same sandbox action."""
+
+    list_display = [
+        "provider_reference",
+        "supplier",
+        "method",
+        "amount_display",
+        "received_display",
+        "status",
+        "membership",
+        "created_at",
+    ]
+    list_filter = ["status", "method", "provider"]
+    search_fields = ["provider_reference", "supplier__email"]
+    list_select_related = ["supplier", "membership"]
+
+    def has_simulate_permission(self, request):
+        return request.user.is_staff and request.user.has_perm("escrow.view_goldpurchase")
 
 
 @admin.register(WebhookEvent)

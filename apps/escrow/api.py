@@ -22,9 +22,11 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.escrow import selectors, services, webhooks
 from apps.escrow.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from apps.escrow.models import LedgerPosting, Payout
+from apps.escrow.models import GoldPurchase, LedgerPosting, Payout
 from apps.escrow.serializers import (
     BalanceSerializer,
+    GoldPurchaseSerializer,
+    GoldPurchaseStartSerializer,
     PaymentSerializer,
     PaymentStartedSerializer,
     PaymentStartSerializer,
@@ -46,7 +48,7 @@ from apps.orders.serializers import OrderDetailSerializer
 
 
 class IsSupplierAccount(BasePermission):
-    message = _("Only supplier accounts have balances and payouts.")
+    message = _("Only supplier accounts have balances, payouts and Gold membership.")
 
     def has_permission(self, request, view):
         return request.user.role == User.Role.SUPPLIER
@@ -254,6 +256,41 @@ class PayoutViewSet(RefusalsLikeTheServices, mixins.ListModelMixin, viewsets.Gen
             supplier=request.user, amount=data["amount"], currency=data["currency"]
         )
         return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["escrow"])
+class GoldPurchaseViewSet(RefusalsLikeTheServices, mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated, IsSupplierAccount]
+    serializer_class = GoldPurchaseSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return GoldPurchase.objects.none()
+        return selectors.gold_purchases_for(supplier=self.request.user).select_related("membership")
+
+    @extend_schema(
+        summary="The supplier's Gold purchases",
+        description="Newest first. Suppliers only (403).",
+        responses=answers(GoldPurchaseSerializer(many=True), 403),
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Buy a year of Gold (suppliers)",
+        description="At the price PACTLINE_GOLD_PRICE_USD. By card the year is added at once; "
+        "a T/T answers `pending` with bank details and adds the year when the money arrives. "
+        "A renewal starts when the current year ends. Refused (400): a Gold payment still on its "
+        "way, or a membership that does not end within PACTLINE_GOLD_RENEWAL_DAYS.",
+        request=GoldPurchaseStartSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses=answers(GoldPurchaseSerializer, 400, 403, 409, ok_status=201),
+    )
+    @idempotent
+    def create(self, request):
+        data = validated(GoldPurchaseStartSerializer, request)
+        purchase = services.gold_purchase_start(supplier=request.user, method=data["method"])
+        return Response(GoldPurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
 
 
 # --- the payment provider ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ router.register("orders", api.OrderEscrowViewSet, basename="api-order-escrow")
 router.register("statements", api.StatementViewSet, basename="api-statement")
 router.register("balances", api.BalanceViewSet, basename="api-balance")
 router.register("payouts", api.PayoutViewSet, basename="api-payout")
+router.register("gold-purchases", api.GoldPurchaseViewSet, basename="api-gold-purchase")
 
 urlpatterns = [
     # The webhook as an APIView, so the schema documents it; it runs the same view function as

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.money import format_money, parse_major
-from apps.escrow.models import Payment
+from apps.escrow.models import GoldPurchase, Payment
 from apps.escrow.services import amount_due
 from apps.orders.models import Order
 
@@ -165,3 +165,16 @@ class PayoutRequestForm(forms.Form):
             )
         cleaned["amount_minor"] = amount
         return cleaned
+
+
+class GoldPurchaseForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("How to pay"),
+        choices=GoldPurchase.Method.choices,
+        widget=forms.RadioSelect,
+        initial=GoldPurchase.Method.CARD,
+        help_text=_(
+            "By card, your year of Gold starts at once. A bank transfer (T/T) starts it when the "
+            "money arrives, usually in one to three business days."
+        ),
+    )

@@ -25,6 +25,8 @@ class LedgerAccount(models.Model):
         SUPPLIER_RECEIVABLE = "supplier_receivable", _("Supplier receivable")
         PLATFORM_COVERAGE = "platform_coverage", _("Platform coverage")
         PAYOUTS = "payouts", _("Payouts (external)")
+        SUPPLIER_FUNDING = "supplier_funding", _("Supplier funding (external)")
+        PLATFORM_REVENUE = "platform_revenue", _("Platform revenue (membership fees)")
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
@@ -80,6 +82,7 @@ class LedgerEntry(models.Model):
         COVERAGE_CLAIM = "coverage_claim", _("Claim paid from Trade Assurance coverage")
         RECEIVABLE = "receivable", _("Owed back by the supplier for a covered claim")
         NETTING = "netting", _("Amount owed taken from the balance")
+        MEMBERSHIP = "membership", _("Gold membership fee")
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -242,6 +245,71 @@ class Payout(FSMModelMixin, models.Model):
 
     @transition(status, source=[Status.REQUESTED, Status.PROCESSING], target=Status.FAILED)
     def mark_failed(self):
+        pass
+
+
+class GoldPurchase(FSMModelMixin, models.Model):
+    """A year of Gold membership a supplier buys through the payment provider. Card is captured
+    at once; a bank transfer waits for the provider's webhook and may arrive in parts. Paid in
+    full, it adds the year (apps.suppliers' GoldMembership, linked here) in the same
+    transaction as the ledger entry."""
+
+    class Method(models.TextChoices):
+        CARD = "card", _("Card")
+        TT = "tt", _("Bank transfer (T/T)")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the money")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+
+    supplier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gold_purchases"
+    )
+    method = models.CharField(max_length=10, choices=Method.choices)
+    amount = models.BigIntegerField()
+    received_amount = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    status = FSMField(max_length=10, choices=Status.choices, default=Status.PENDING, protected=True)
+    provider = models.CharField(max_length=32, default="sandbox")
+    provider_reference = models.CharField(max_length=64, unique=True)
+    instructions = models.JSONField(default=dict, blank=True)
+    membership = models.OneToOneField(
+        "suppliers.GoldMembership",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="purchase",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("Gold purchase")
+        verbose_name_plural = _("Gold purchases")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="escrow_gold_purchase_positive"),
+            models.CheckConstraint(
+                condition=Q(received_amount__gte=0) & Q(received_amount__lte=models.F("amount")),
+                name="escrow_gold_purchase_received_within_amount",
+            ),
+            models.UniqueConstraint(
+                fields=["supplier"],
+                condition=Q(status="pending"),
+                name="escrow_one_pending_gold_purchase",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider_reference} Gold {self.amount} {self.currency}"
+
+    @transition(status, source=Status.PENDING, target=Status.PAID)
+    def pay(self):
+        pass
+
+    @transition(status, source=Status.PENDING, target=Status.FAILED)
+    def fail(self):
         pass
 
 

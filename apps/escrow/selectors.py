@@ -5,7 +5,14 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Q, Sum
 
-from apps.escrow.models import LedgerAccount, LedgerEntry, LedgerPosting, Payment, Payout
+from apps.escrow.models import (
+    GoldPurchase,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerPosting,
+    Payment,
+    Payout,
+)
 
 Kind = LedgerAccount.Kind
 
@@ -116,7 +123,7 @@ def supplier_balances_for(*, supplier) -> list[SupplierBalance]:
 def statement_lines_for(*, user):
     """The user's own ledger lines: a buyer's funding account (payments in, refunds back), a
     supplier's payable, payout and receivable accounts (releases, payouts, what it owes back
-    for covered claims). Never anyone else's."""
+    for covered claims) and its funding account (Gold membership paid). Never anyone else's."""
     return (
         LedgerPosting.objects.filter(
             account__user=user,
@@ -125,6 +132,7 @@ def statement_lines_for(*, user):
                 Kind.SUPPLIER_PAYABLE,
                 Kind.PAYOUTS,
                 Kind.SUPPLIER_RECEIVABLE,
+                Kind.SUPPLIER_FUNDING,
             ],
         )
         .select_related("entry", "entry__order", "account")
@@ -138,3 +146,8 @@ def payments_for(*, order):
 
 def payouts_for(*, supplier):
     return Payout.objects.filter(supplier=supplier)
+
+
+def gold_purchases_for(*, supplier):
+    """The supplier's own Gold purchases, newest first."""
+    return GoldPurchase.objects.filter(supplier=supplier)

@@ -10,7 +10,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from apps.core.money import CURRENCY_CHOICES
-from apps.escrow.models import LedgerAccount, LedgerEntry, Payment, Payout
+from apps.escrow.models import GoldPurchase, LedgerAccount, LedgerEntry, Payment, Payout
 
 MINOR_UNITS = "Integer, in the minor unit of `currency` (ISO 4217): 1250 USD is US$ 12.50."
 MAX_AMOUNT = 9_223_372_036_854_775_807  # the amount columns' bound
@@ -186,6 +186,53 @@ class PayoutSerializer(serializers.ModelSerializer):
 class PayoutRequestSerializer(serializers.Serializer):
     amount = money(min_value=1, max_value=MAX_AMOUNT)
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, help_text="ISO 4217 code.")
+
+
+class GoldPurchaseSerializer(serializers.ModelSerializer):
+    """A year of Gold bought through the payment provider. Card is paid at once; a T/T stays
+    `pending` until the money arrives (it may come in parts)."""
+
+    reference = serializers.CharField(
+        source="provider_reference", help_text="Quote it on a bank transfer."
+    )
+    amount = money("The price of a year of Gold. " + MINOR_UNITS)
+    received_amount = money("Received so far. " + MINOR_UNITS)
+    instructions = serializers.DictField(help_text="Bank details for a T/T. Empty for card.")
+    status = StatusField(
+        choices=GoldPurchase.Status.choices,
+        help_text="pending: waiting for the money; paid: the year of Gold is added; failed.",
+        read_only=True,
+    )
+    membership_starts_at = serializers.DateTimeField(
+        source="membership.starts_at", read_only=True, allow_null=True, default=None
+    )
+    membership_ends_at = serializers.DateTimeField(
+        source="membership.ends_at", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = GoldPurchase
+        fields = [
+            "id",
+            "method",
+            "status",
+            "amount",
+            "received_amount",
+            "currency",
+            "reference",
+            "instructions",
+            "membership_starts_at",
+            "membership_ends_at",
+            "created_at",
+            "paid_at",
+        ]
+
+
+class GoldPurchaseStartSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=GoldPurchase.Method.choices,
+        help_text="card: paid and added at once; tt: a bank transfer, added when it arrives.",
+    )
 
 
 # --- webhooks (documentation only: the body is read raw to check its signature) -----------------

@@ -10,13 +10,16 @@ import datetime as dt
 import json
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Case, F, Q, Value, When
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from apps.accounts.models import User
+from apps.accounts.notifications import notification_send
 from apps.core.money import format_money
 from apps.escrow.exceptions import (
     LedgerUnbalanced,
@@ -26,6 +29,7 @@ from apps.escrow.exceptions import (
     WebhookRejected,
 )
 from apps.escrow.models import (
+    GoldPurchase,
     LedgerAccount,
     LedgerEntry,
     LedgerPosting,
@@ -433,6 +437,14 @@ def _order_after_payment(order, payment, now, *, held=None):
         notify(order, order.supplier, "payment_received", context={"payment": payment})
 
 
+def _transfer_amount(data):
+    amount = data.get("amount")
+    # Minor units: a whole, positive number, never a string, a fraction or a boolean.
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise WebhookRejected("transfer amount must be a positive whole number of minor units")
+    return amount
+
+
 class WebhookOutcome:
     PROCESSED = "processed"
     DUPLICATE = "duplicate"
@@ -471,15 +483,16 @@ def webhook_receive(*, provider_name, body: bytes, signature_header, now=None) -
             )
     except IntegrityError:
         return WebhookOutcome.DUPLICATE
-    payment = Payment.objects.filter(provider_reference=data.get("reference", "")).first()
+    reference = data.get("reference", "")
+    payment = Payment.objects.filter(provider_reference=reference).first()
     if payment is None:
-        return WebhookOutcome.IGNORED
+        purchase = GoldPurchase.objects.filter(provider_reference=reference).first()
+        if purchase is None:
+            return WebhookOutcome.IGNORED
+        return _gold_webhook_apply(purchase, event_id, event_type, data, now)
     order = Order.objects.select_for_update().get(pk=payment.order_id)
     if event_type == "payment.transfer_received":
-        amount = data.get("amount")
-        # Minor units: a whole, positive number, never a string, a fraction or a boolean.
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise WebhookRejected("transfer amount must be a positive whole number of minor units")
+        amount = _transfer_amount(data)
         _payment_receive(order, payment, amount, transfer_id=event_id, now=now)
     elif event_type == "payment.succeeded":
         payment.refresh_from_db()
@@ -906,3 +919,125 @@ def receivable_net(*, supplier, currency, key, now=None) -> int:
         ],
     )
     return netted
+
+
+# --- Gold membership, bought through the payment provider -----------------------------------
+
+
+def gold_price():
+    """(amount, currency) of a year of Gold."""
+    return settings.PACTLINE_GOLD_PRICE_USD, "USD"
+
+
+def gold_renewal_opens(gold_until):
+    """When a member may buy its next year: PACTLINE_GOLD_RENEWAL_DAYS before the current
+    membership ends (None: no membership, buy any time)."""
+    if gold_until is None:
+        return None
+    return gold_until - dt.timedelta(days=settings.PACTLINE_GOLD_RENEWAL_DAYS)
+
+
+@transaction.atomic
+def gold_purchase_start(*, supplier, method, now=None) -> GoldPurchase:
+    """The supplier buys a year of Gold. Card is captured at once and the year is added now; a
+    bank transfer waits for the provider's webhook. Refused: not a supplier, a purchase still
+    waiting for its money, a membership that does not end within PACTLINE_GOLD_RENEWAL_DAYS
+    (a second year bought by a second click)."""
+    from apps.suppliers.models import SupplierProfile
+
+    now = now or timezone.now()
+    if supplier.role != User.Role.SUPPLIER:
+        raise WrongParty(_("Only suppliers buy Gold membership."))
+    if method not in GoldPurchase.Method.values:
+        raise PaymentRefused(_("Choose a payment method."), field="method")
+    # One purchase at a time per supplier: its user row is the lock.
+    User.objects.select_for_update().filter(pk=supplier.pk).first()
+    if GoldPurchase.objects.filter(supplier=supplier, status=GoldPurchase.Status.PENDING).exists():
+        raise PaymentRefused(_("A payment for Gold is still on its way; wait for it to arrive."))
+    # Read after the lock, from the table: the caller's user object may carry a profile loaded
+    # before another purchase committed.
+    gold_until = (
+        SupplierProfile.objects.filter(user=supplier).values_list("gold_until", flat=True).first()
+    )
+    opens = gold_renewal_opens(gold_until)
+    if opens is not None and now < opens:
+        raise PaymentRefused(
+            _("Your Gold membership runs on; you can renew it from %(date)s.")
+            % {"date": formats.date_format(timezone.localtime(opens), "DATE_FORMAT")}
+        )
+    amount, currency = gold_price()
+    purchase = GoldPurchase(
+        supplier=supplier, method=method, amount=amount, currency=currency, created_at=now
+    )
+    started = provider(purchase.provider).start(payment=purchase)
+    purchase.provider_reference = started.reference
+    purchase.instructions = started.instructions
+    purchase.save()
+    if started.captured:
+        purchase = _gold_purchase_receive(purchase, amount, transfer_id="capture", now=now)
+    return purchase
+
+
+def _gold_purchase_receive(purchase, amount, *, transfer_id, now):
+    """Money arrived for a Gold purchase (its row locked by the caller): the part still due goes
+    from the supplier's funding to Pactline's revenue, one entry per transfer; paid in full, the
+    purchase adds a year of Gold in this transaction. Money for a purchase that no longer takes
+    it, and any excess, is not booked: the provider sends it back."""
+    from apps.suppliers.models import GoldMembership
+    from apps.suppliers.services import gold_membership_grant
+
+    key = f"gold:{purchase.pk}:{transfer_id}"
+    if purchase.status != GoldPurchase.Status.PENDING:
+        return purchase
+    if LedgerEntry.objects.filter(idempotency_key=key).exists():
+        return purchase  # this transfer was counted already
+    accepted = min(amount, purchase.amount - purchase.received_amount)
+    funding, revenue = ledger_accounts(
+        (Kind.SUPPLIER_FUNDING, purchase.currency, None, purchase.supplier_id),
+        (Kind.PLATFORM_REVENUE, purchase.currency, None, None),
+    )
+    entry_post(
+        key=key,
+        kind=LedgerEntry.Kind.MEMBERSHIP,
+        now=now,
+        created_by=purchase.supplier,
+        description=f"Gold membership {purchase.provider_reference} by "
+        f"{purchase.get_method_display()}",
+        postings=[(funding, -accepted), (revenue, accepted)],
+    )
+    purchase.received_amount += accepted
+    if purchase.received_amount == purchase.amount:
+        purchase.pay()
+        purchase.paid_at = now
+        purchase.membership = gold_membership_grant(
+            supplier=purchase.supplier,
+            source=GoldMembership.Source.PAYMENT,
+            note=f"{purchase.provider_reference} ({purchase.get_method_display()})",
+            now=now,
+        )
+    purchase.save()
+    return purchase
+
+
+def _gold_webhook_apply(purchase, event_id, event_type, data, now):
+    purchase = GoldPurchase.objects.select_for_update().get(pk=purchase.pk)
+    if event_type == "payment.transfer_received":
+        _gold_purchase_receive(purchase, _transfer_amount(data), transfer_id=event_id, now=now)
+    elif event_type == "payment.succeeded":
+        remaining = purchase.amount - purchase.received_amount
+        if remaining > 0:
+            _gold_purchase_receive(purchase, remaining, transfer_id=event_id, now=now)
+    elif event_type == "payment.failed":
+        if purchase.status == GoldPurchase.Status.PENDING and purchase.received_amount == 0:
+            purchase.fail()
+            purchase.save()
+            notification_send(
+                user=purchase.supplier,
+                kind="gold_payment_failed",
+                template="escrow/email/gold_payment_failed",
+                context={"purchase": purchase},
+                link=reverse("supplier_trade_assurance"),
+            )
+    else:
+        return WebhookOutcome.IGNORED
+    return WebhookOutcome.PROCESSED

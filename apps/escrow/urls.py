@@ -16,6 +16,12 @@ urlpatterns = [
     ),
     path("orders/<int:pk>/refund/", views.order_refund, name="order_refund"),
     path("supplier/payouts/", views.supplier_payouts, name="supplier_payouts"),
+    path("supplier/gold/", views.supplier_gold, name="supplier_gold"),
+    path(
+        "supplier/gold/<int:pk>/simulate/",
+        views.supplier_gold_simulate,
+        name="supplier_gold_simulate",
+    ),
     path("statements/", views.statements, name="statements"),
 ]
 

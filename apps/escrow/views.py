@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -21,8 +21,14 @@ from apps.accounts.decorators import role_required
 from apps.accounts.models import User
 from apps.core.money import format_money
 from apps.escrow import selectors, services
-from apps.escrow.forms import PaymentForm, PayoutRequestForm, purposes_due, refund_form_for
-from apps.escrow.models import LedgerAccount, Payment
+from apps.escrow.forms import (
+    GoldPurchaseForm,
+    PaymentForm,
+    PayoutRequestForm,
+    purposes_due,
+    refund_form_for,
+)
+from apps.escrow.models import GoldPurchase, LedgerAccount, Payment
 from apps.escrow.providers.sandbox import signed_event
 from apps.orders import selectors as order_selectors
 from apps.orders.exceptions import OrderError, OutOfTurn
@@ -145,13 +151,15 @@ def _instruction_rows(payment):
 
 
 def sandbox_simulatable(payment):
+    """A payment into escrow or a Gold purchase, from the sandbox provider, still waiting."""
     return payment.provider == SANDBOX and payment.status == Payment.Status.PENDING
 
 
 def sandbox_transfer_simulate(*, payment, now=None):
-    """DEMO AID. The sandbox provider's signed "transfer received" event for what `payment`
-    still lacks, run through apps.escrow.services.webhook_receive exactly as the webhook
-    endpoint would (signature, one event id, the ledger). Returns the webhook outcome."""
+    """DEMO AID. The sandbox provider's signed "transfer received" event for what `payment` (a
+    Payment or a GoldPurchase) still lacks, run through apps.escrow.services.webhook_receive
+    exactly as the webhook endpoint would (signature, one event id, the ledger). Returns the
+    webhook outcome."""
     now = now or timezone.now()
     payment.refresh_from_db()
     body, signature = signed_event(
@@ -320,3 +328,93 @@ def statements(request):
     for line in page.object_list:
         line.magnitude = abs(line.amount)
     return render(request, "escrow/statements.html", {"page": page})
+
+
+# --- Gold membership ---------------------------------------------------------------------------
+
+
+@supplier_only
+def supplier_gold(request):
+    """A year of Gold: the price, the current membership and when it can be renewed, buying it
+    by card or bank transfer, and the purchases so far (a pending one with its instructions)."""
+    from apps.suppliers.selectors import supplier_profile_for
+
+    supplier = request.user
+    form = GoldPurchaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            purchase = services.gold_purchase_start(
+                supplier=supplier, method=form.cleaned_data["method"]
+            )
+        except OrderError as exc:
+            _put_on_form(form, exc)
+        else:
+            amount = format_money(purchase.amount, purchase.currency)
+            if purchase.status == GoldPurchase.Status.PAID:
+                messages.success(
+                    request,
+                    _("%(amount)s paid by card: your Gold membership runs until %(until)s.")
+                    % {
+                        "amount": amount,
+                        "until": formats.date_format(
+                            timezone.localtime(purchase.membership.ends_at), "DATE_FORMAT"
+                        ),
+                    },
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Your payment of %(amount)s is registered. Transfer it as shown below; "
+                        "your year of Gold starts when the money arrives."
+                    )
+                    % {"amount": amount},
+                )
+            return redirect("supplier_gold")
+    profile = supplier_profile_for(user=supplier)
+    purchases = list(selectors.gold_purchases_for(supplier=supplier)[:20])
+    pending = next((p for p in purchases if p.status == GoldPurchase.Status.PENDING), None)
+    opens = services.gold_renewal_opens(profile.gold_until)
+    price, currency = services.gold_price()
+    return render(
+        request,
+        "escrow/supplier_gold.html",
+        {
+            "form": form,
+            "profile": profile,
+            "is_gold": profile.gold_until is not None and profile.gold_until > timezone.now(),
+            "price": price,
+            "currency": currency,
+            "renewal_opens": opens if opens and opens > timezone.now() else None,
+            "pending": pending,
+            "instructions": _instruction_rows(pending) if pending else [],
+            "remaining": pending.amount - pending.received_amount if pending else 0,
+            "can_simulate": pending is not None and sandbox_simulatable(pending),
+            "purchases": purchases,
+        },
+    )
+
+
+@supplier_only
+@require_POST
+def supplier_gold_simulate(request, pk):
+    """Sandbox only: the supplier makes its pending Gold transfer 'arrive'."""
+    purchase = get_object_or_404(selectors.gold_purchases_for(supplier=request.user), pk=pk)
+    if not sandbox_simulatable(purchase):
+        messages.error(request, _("Only a sandbox payment that is still pending can be simulated."))
+        return redirect("supplier_gold")
+    sandbox_transfer_simulate(payment=purchase)
+    purchase.refresh_from_db()
+    if purchase.status != GoldPurchase.Status.PAID:
+        messages.error(request, _("The simulated transfer did not complete this payment."))
+    else:
+        messages.success(
+            request,
+            _("Sandbox: the transfer arrived. Your Gold membership runs until %(until)s.")
+            % {
+                "until": formats.date_format(
+                    timezone.localtime(purchase.membership.ends_at), "DATE_FORMAT"
+                )
+            },
+        )
+    return redirect("supplier_gold")

@@ -341,3 +341,29 @@ def test_accounts_opened_by_eight_transactions_at_once_are_opened_once():
     assert len({tuple(result) for _name, result in outcomes}) == 1  # all got the same three
     opened = LedgerAccount.objects.values_list("kind", "currency", "order_id", "user_id")
     assert sorted(opened) == sorted(wanted)  # one row each, none twice
+
+
+# --- Gold bought twice at once ------------------------------------------------------------------
+
+
+def test_gold_bought_by_card_from_four_tabs_at_once_is_bought_once():
+    from apps.escrow.models import GoldPurchase
+    from apps.suppliers.models import GoldMembership
+    from tests.factories import VerifiedSupplierFactory
+
+    supplier = VerifiedSupplierFactory()
+
+    outcomes = race(
+        [
+            (f"tab {n}", lambda: services.gold_purchase_start(supplier=supplier, method="card"))
+            for n in range(4)
+        ]
+    )
+
+    assert len(winners(outcomes)) == 1
+    assert unexpected(outcomes, PaymentRefused) == []  # the others: "renew it from ..."
+    assert GoldPurchase.objects.filter(status=GoldPurchase.Status.PAID).count() == 1
+    assert GoldMembership.objects.filter(supplier=supplier).count() == 1
+    revenue = LedgerAccount.objects.get(kind=Kind.PLATFORM_REVENUE)
+    assert revenue.balance == GoldPurchase.objects.get().amount
+    assert_ledger_invariants()
