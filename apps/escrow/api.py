@@ -286,6 +286,19 @@ class GoldPurchaseViewSet(RefusalsLikeTheServices, mixins.ListModelMixin, viewse
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses=answers(GoldPurchaseSerializer, 400, 403, 409, ok_status=201),
     )
+    @extend_schema(
+        summary="Cancel a bank transfer for Gold not yet made (suppliers)",
+        description="Only while nothing of it has arrived (400 otherwise); a transfer sent "
+        "later is returned. Another supplier's purchase is a 404.",
+        request=None,
+        responses=answers(GoldPurchaseSerializer, 400, 403, 404),
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        purchase = get_object_or_404(self.get_queryset(), pk=pk)
+        purchase = services.gold_purchase_cancel(purchase=purchase, acting_user=request.user)
+        return Response(GoldPurchaseSerializer(purchase).data)
+
     @idempotent
     def create(self, request):
         data = validated(GoldPurchaseStartSerializer, request)

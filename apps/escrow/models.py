@@ -262,6 +262,7 @@ class GoldPurchase(FSMModelMixin, models.Model):
         PENDING = "pending", _("Waiting for the money")
         PAID = "paid", _("Paid")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     supplier = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gold_purchases"
@@ -311,6 +312,10 @@ class GoldPurchase(FSMModelMixin, models.Model):
     @transition(status, source=Status.PENDING, target=Status.FAILED)
     def fail(self):
         pass
+
+    @transition(status, source=Status.PENDING, target=Status.CANCELLED)
+    def cancel(self):
+        """The supplier dropped a transfer it had not made."""
 
 
 class IdempotencyRecord(models.Model):

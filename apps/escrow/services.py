@@ -91,10 +91,6 @@ def ledger_account(kind, currency, *, order=None, user=None, user_id=None) -> Le
     )[0]
 
 
-def escrow_account(order) -> LedgerAccount:
-    return ledger_account(Kind.ESCROW, order.currency, order=order)
-
-
 def entry_post(*, key, kind, postings, description, order=None, created_by=None, now=None):
     """Writes one ledger entry with `postings` [(account, amount), ...], or returns the entry
     already written under `key` (a replay). Postings must sum to zero per currency. Account
@@ -1015,6 +1011,28 @@ def _gold_purchase_receive(purchase, amount, *, transfer_id, now):
             note=f"{purchase.provider_reference} ({purchase.get_method_display()})",
             now=now,
         )
+    purchase.save()
+    return purchase
+
+
+@transaction.atomic
+def gold_purchase_cancel(*, purchase, acting_user, now=None) -> GoldPurchase:
+    """The supplier drops a bank transfer it has not made (to pay by card instead, say). Only
+    while nothing of it has arrived; a transfer that comes later is not taken (the provider
+    returns it)."""
+    purchase = GoldPurchase.objects.select_for_update().get(pk=purchase.pk)
+    if purchase.supplier_id != acting_user.pk:
+        raise WrongParty(_("Only the supplier who started this payment can cancel it."))
+    if purchase.status != GoldPurchase.Status.PENDING:
+        raise PaymentRefused(
+            _("This payment is %(status)s: there is nothing to cancel.")
+            % {"status": purchase.get_status_display().lower()}
+        )
+    if purchase.received_amount:
+        raise PaymentRefused(
+            _("Part of this transfer has arrived: it can no longer be cancelled. Send the rest.")
+        )
+    purchase.cancel()
     purchase.save()
     return purchase
 

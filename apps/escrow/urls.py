@@ -18,6 +18,11 @@ urlpatterns = [
     path("supplier/payouts/", views.supplier_payouts, name="supplier_payouts"),
     path("supplier/gold/", views.supplier_gold, name="supplier_gold"),
     path(
+        "supplier/gold/<int:pk>/cancel/",
+        views.supplier_gold_cancel,
+        name="supplier_gold_cancel",
+    ),
+    path(
         "supplier/gold/<int:pk>/simulate/",
         views.supplier_gold_simulate,
         name="supplier_gold_simulate",

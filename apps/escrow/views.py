@@ -418,3 +418,24 @@ def supplier_gold_simulate(request, pk):
             },
         )
     return redirect("supplier_gold")
+
+
+@supplier_only
+@require_POST
+def supplier_gold_cancel(request, pk):
+    """The supplier drops a pending bank transfer for Gold it has not made."""
+    purchase = get_object_or_404(selectors.gold_purchases_for(supplier=request.user), pk=pk)
+    try:
+        services.gold_purchase_cancel(purchase=purchase, acting_user=request.user)
+    except OrderError as exc:
+        messages.error(request, exc.text)
+    else:
+        messages.success(
+            request,
+            _(
+                "The transfer (reference %(reference)s) is cancelled. If you send it anyway, it is "
+                "returned to you."
+            )
+            % {"reference": purchase.provider_reference},
+        )
+    return redirect("supplier_gold")

@@ -205,6 +205,43 @@ def test_a_failed_transfer_tells_the_supplier_and_a_new_purchase_can_start():
     assert balance(Kind.PLATFORM_REVENUE) == PRICE
 
 
+def test_a_transfer_not_made_can_be_cancelled_to_pay_by_card_and_arrives_to_no_effect():
+    supplier = VerifiedSupplierFactory()
+    purchase = services.gold_purchase_start(supplier=supplier, method="tt")
+
+    services.gold_purchase_cancel(purchase=purchase, acting_user=supplier)
+
+    purchase.refresh_from_db()
+    assert purchase.status == GoldPurchase.Status.CANCELLED
+    assert services.gold_purchase_start(supplier=supplier, method="card").status == "paid"
+    webhook(
+        Client(),
+        "payment.transfer_received",
+        {"reference": purchase.provider_reference, "amount": PRICE},
+    )
+    assert balance(Kind.PLATFORM_REVENUE) == PRICE  # only the card payment
+    assert GoldMembership.objects.filter(supplier=supplier).count() == 1
+
+
+def test_a_transfer_partly_arrived_or_someone_elses_cannot_be_cancelled():
+    supplier = VerifiedSupplierFactory()
+    purchase = services.gold_purchase_start(supplier=supplier, method="tt")
+
+    with pytest.raises(WrongParty):
+        services.gold_purchase_cancel(purchase=purchase, acting_user=VerifiedSupplierFactory())
+    webhook(
+        Client(),
+        "payment.transfer_received",
+        {"reference": purchase.provider_reference, "amount": 1_000},
+    )
+    with pytest.raises(PaymentRefused) as refused:
+        services.gold_purchase_cancel(purchase=purchase, acting_user=supplier)
+
+    assert "Part of this transfer has arrived" in refused.value.text
+    purchase.refresh_from_db()
+    assert (purchase.status, purchase.received_amount) == (GoldPurchase.Status.PENDING, 1_000)
+
+
 # --- the supplier's page ------------------------------------------------------------------------
 
 
@@ -255,12 +292,29 @@ def test_a_refusal_is_shown_on_the_form_and_in_dutch_for_a_dutch_supplier():
     assert not GoldPurchase.objects.exists()
 
 
+def test_the_supplier_cancels_a_transfer_on_its_page_and_can_buy_again():
+    supplier = VerifiedSupplierFactory()
+    client = page_client(supplier)
+    client.post("/supplier/gold/", {"method": "tt"})
+    purchase = GoldPurchase.objects.get(supplier=supplier)
+
+    text = client.post(f"/supplier/gold/{purchase.pk}/cancel/", follow=True).content.decode()
+
+    assert f"The transfer (reference {purchase.provider_reference}) is cancelled." in text
+    assert "Buy a year of Gold" in text  # the form is back
+    purchase.refresh_from_db()
+    assert purchase.status == GoldPurchase.Status.CANCELLED
+    again = client.post(f"/supplier/gold/{purchase.pk}/cancel/", follow=True).content.decode()
+    assert "This payment is cancelled: there is nothing to cancel." in again
+
+
 def test_someone_elses_purchase_cannot_be_simulated_and_a_buyer_has_no_gold_page():
     owner = VerifiedSupplierFactory()
     purchase = services.gold_purchase_start(supplier=owner, method="tt")
 
     other = page_client(VerifiedSupplierFactory())
     assert other.post(f"/supplier/gold/{purchase.pk}/simulate/").status_code == 404
+    assert other.post(f"/supplier/gold/{purchase.pk}/cancel/").status_code == 404
     assert page_client(BuyerFactory()).get("/supplier/gold/").status_code in (403, 404)
     purchase.refresh_from_db()
     assert purchase.status == GoldPurchase.Status.PENDING
@@ -310,6 +364,20 @@ def test_the_api_refuses_clearly():
     buyer = api_for(BuyerFactory())
     assert buyer.post(GOLD, {"method": "card"}, format="json").status_code == 403
     assert buyer.get(GOLD).status_code == 403
+
+
+def test_the_api_cancels_the_callers_own_pending_transfer_only():
+    supplier = VerifiedSupplierFactory()
+    purchase = services.gold_purchase_start(supplier=supplier, method="tt")
+    url = f"{GOLD}{purchase.pk}/cancel/"
+
+    assert api_for(VerifiedSupplierFactory()).post(url).status_code == 404
+    answer = api_for(supplier).post(url)
+
+    assert (answer.status_code, answer.json()["status"]) == (200, "cancelled")
+    again = api_for(supplier).post(url)
+    assert again.status_code == 400
+    assert "nothing to cancel" in str(again.json())
 
 
 def test_an_idempotency_key_buys_once_and_refuses_another_body():

@@ -42,7 +42,7 @@ def accounts(order):
     """The buyer's funding account, the order's escrow and the supplier's payable balance."""
     return (
         services.ledger_account(Kind.BUYER_FUNDING, "USD", user=order.buyer),
-        services.escrow_account(order),
+        services.ledger_account(Kind.ESCROW, order.currency, order=order),
         services.ledger_account(Kind.SUPPLIER_PAYABLE, "USD", user=order.supplier),
     )
 
@@ -93,7 +93,7 @@ def test_an_unbalanced_entry_is_refused_and_writes_nothing(order, accounts):
 def test_postings_balance_per_currency_not_only_in_total(order):
     usd_funding = services.ledger_account(Kind.BUYER_FUNDING, "USD", user=order.buyer)
     eur_funding = services.ledger_account(Kind.BUYER_FUNDING, "EUR", user=order.buyer)
-    usd_escrow = services.escrow_account(order)
+    usd_escrow = services.ledger_account(Kind.ESCROW, order.currency, order=order)
 
     # +100 USD and -100 EUR sum to zero as numbers but not per currency.
     with pytest.raises(LedgerUnbalanced):
@@ -242,7 +242,7 @@ def test_the_balance_trigger_is_checked_at_commit():
     """Deferred: postings may be written one by one; the commit is what must balance."""
     order = confirmed_order()
     funding = services.ledger_account(Kind.BUYER_FUNDING, "USD", user=order.buyer)
-    escrow = services.escrow_account(order)
+    escrow = services.ledger_account(Kind.ESCROW, order.currency, order=order)
 
     with (
         pytest.raises(IntegrityError, match="unbalanced"),

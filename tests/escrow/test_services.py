@@ -777,7 +777,7 @@ def test_payouts_never_touch_escrow(order):
 def test_the_ledger_refuses_an_unbalanced_or_negative_service_entry(order):
     """A guard for programming errors in the services, not a user's error."""
     pay(order, "deposit", "card")
-    escrow = services.escrow_account(order)
+    escrow = services.ledger_account(Kind.ESCROW, order.currency, order=order)
     supplier_payable = services.ledger_account(Kind.SUPPLIER_PAYABLE, "USD", user=order.supplier)
     with pytest.raises(LedgerUnbalanced):
         services.entry_post(
