@@ -14,12 +14,13 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from apps.accounts.models import User
 from apps.accounts.notifications import notification_send
+from apps.core.dates import local_date
 from apps.core.money import format_money
 from apps.escrow.exceptions import (
     LedgerUnbalanced,
@@ -959,7 +960,7 @@ def gold_purchase_start(*, supplier, method, now=None) -> GoldPurchase:
     if opens is not None and now < opens:
         raise PaymentRefused(
             _("Your Gold membership runs on; you can renew it from %(date)s.")
-            % {"date": formats.date_format(timezone.localtime(opens), "DATE_FORMAT")}
+            % {"date": local_date(opens)}
         )
     amount, currency = gold_price()
     purchase = GoldPurchase(

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -19,6 +19,7 @@ from django_fsm import TransitionNotAllowed
 
 from apps.accounts.decorators import role_required
 from apps.accounts.models import User
+from apps.core.dates import local_date
 from apps.core.money import format_money
 from apps.escrow import selectors, services
 from apps.escrow.forms import (
@@ -356,9 +357,7 @@ def supplier_gold(request):
                     _("%(amount)s paid by card: your Gold membership runs until %(until)s.")
                     % {
                         "amount": amount,
-                        "until": formats.date_format(
-                            timezone.localtime(purchase.membership.ends_at), "DATE_FORMAT"
-                        ),
+                        "until": local_date(purchase.membership.ends_at),
                     },
                 )
             else:
@@ -411,11 +410,7 @@ def supplier_gold_simulate(request, pk):
         messages.success(
             request,
             _("Sandbox: the transfer arrived. Your Gold membership runs until %(until)s.")
-            % {
-                "until": formats.date_format(
-                    timezone.localtime(purchase.membership.ends_at), "DATE_FORMAT"
-                )
-            },
+            % {"until": local_date(purchase.membership.ends_at)},
         )
     return redirect("supplier_gold")
 

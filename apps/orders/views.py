@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.decorators import role_required
 from apps.accounts.models import User
 from apps.catalog import selectors as catalog_selectors
+from apps.core.dates import local_date, local_datetime
 from apps.core.money import format_money
 from apps.core.uploads import private_file_response
 from apps.disputes import selectors as dispute_selectors
@@ -87,19 +88,11 @@ def _buyer_name(order):
     return party_name(order.buyer)
 
 
-def _date(value):
-    return formats.date_format(timezone.localtime(value), "DATE_FORMAT")
-
-
-def _when(value):
-    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
-
-
 def ship_by_text(version, order=None):
     """'by 3 May 2026' or 'within 30 days after the deposit is paid' (and the date, once the
     order has one)."""
     if order is not None and order.ship_by:
-        return _("by %(date)s") % {"date": _date(order.ship_by)}
+        return _("by %(date)s") % {"date": local_date(order.ship_by)}
     if version is None:
         return ""
     if version.ship_by_date:
@@ -265,7 +258,7 @@ def order_next_step(order, party, *, version=None, change_requested_at=None) -> 
             % {"when": when},
         )
     if order.status == Status.OVERDUE:
-        decide_by = _when(order.decision_due_at)
+        decide_by = local_datetime(order.decision_due_at)
         if party == "buyer":
             return NextStep(
                 _("Your decision: the shipment is overdue"),
@@ -274,7 +267,7 @@ def order_next_step(order, party, *, version=None, change_requested_at=None) -> 
                     "now, or give the supplier more time. If you decide nothing by %(when)s, the "
                     "escrow is refunded to you in full automatically."
                 )
-                % {"ship_by": _date(order.ship_by), "when": decide_by},
+                % {"ship_by": local_date(order.ship_by), "when": decide_by},
                 yours=True,
                 tone="warning",
             )
@@ -285,7 +278,7 @@ def order_next_step(order, party, *, version=None, change_requested_at=None) -> 
                 "give you more time; without a decision by %(when)s, the escrow is refunded to "
                 "the buyer in full. Write to the buyer below if you need more time."
             )
-            % {"ship_by": _date(order.ship_by), "when": decide_by},
+            % {"ship_by": local_date(order.ship_by), "when": decide_by},
             tone="warning",
         )
     if order.status == Status.SHIPPED:
@@ -330,7 +323,7 @@ def order_next_step(order, party, *, version=None, change_requested_at=None) -> 
                 "No deposit reached escrow by %(when)s, so the order expired. Anything that had "
                 "arrived went back to the buyer."
             )
-            % {"when": _when(order.pay_by)},
+            % {"when": local_datetime(order.pay_by)},
         )
     return NextStep(
         _("Cancelled"),
@@ -877,7 +870,8 @@ def order_receipt_extend(request, pk):
         order,
         lambda: services.order_receipt_extend(order=order, acting_user=request.user),
         lambda result: (
-            _("The receiving time now ends on %(when)s.") % {"when": _when(result.release_due_at)}
+            _("The receiving time now ends on %(when)s.")
+            % {"when": local_datetime(result.release_due_at)}
         ),
     )
 
