@@ -22,6 +22,7 @@ from apps.accounts.models import User
 from apps.accounts.notifications import notification_send
 from apps.core.dates import local_date
 from apps.core.money import format_money
+from apps.core.sql import columns, instance
 from apps.escrow.exceptions import (
     LedgerUnbalanced,
     Overpayment,
@@ -57,10 +58,11 @@ Kind = LedgerAccount.Kind
 
 def ledger_accounts(*wanted) -> list[LedgerAccount]:
     """The accounts `wanted` names, each a (kind, currency, order id, user id) with None where
-    the kind has no order or no user, created on first use, in the order asked. One query when
-    they all exist; three when some are new. A new account is inserted with ON CONFLICT DO
-    NOTHING, so a transaction that creates the same account at the same time makes this one
-    wait for it and then read its row: no savepoint, no IntegrityError."""
+    the kind has no order or no user, created on first use, in the order asked. On PostgreSQL
+    one statement reads them and opens the missing ones; elsewhere one query when they all
+    exist, three when some are new. A new account is inserted with ON CONFLICT DO NOTHING, so a
+    transaction that creates the same account at the same time makes this one wait for it and
+    then read its row: no savepoint, no IntegrityError."""
 
     def read(keys):
         match = Q()
@@ -71,18 +73,71 @@ def ledger_accounts(*wanted) -> list[LedgerAccount]:
             for a in LedgerAccount.objects.filter(match)
         }
 
-    found = read(set(wanted))
-    missing = [key for key in dict.fromkeys(wanted) if key not in found]
+    keys = list(dict.fromkeys(wanted))
+    if connection.vendor == "postgresql":
+        found = _accounts_read_or_open(keys)
+    else:
+        found = read(keys)
+        missing = [key for key in keys if key not in found]
+        if missing:
+            LedgerAccount.objects.bulk_create(
+                [
+                    LedgerAccount(kind=kind, currency=currency, order_id=order_id, user_id=user_id)
+                    for kind, currency, order_id, user_id in missing
+                ],
+                ignore_conflicts=True,
+            )
+    # Opened by a transaction racing this one: its row is visible to a new statement.
+    missing = [key for key in keys if key not in found]
     if missing:
-        LedgerAccount.objects.bulk_create(
-            [
-                LedgerAccount(kind=kind, currency=currency, order_id=order_id, user_id=user_id)
-                for kind, currency, order_id, user_id in missing
-            ],
-            ignore_conflicts=True,
-        )
         found |= read(missing)
     return [found[key] for key in wanted]
+
+
+_ACCOUNT_COLUMNS = columns(LedgerAccount)
+
+
+def _accounts_read_or_open(keys):
+    """PostgreSQL: the accounts `keys` name, those missing inserted, in one statement. Each
+    key's condition is written as the ORM writes it (`user_id IS NULL`), so the partial unique
+    indexes serve the read. An account another transaction opens at the same moment is not in
+    the answer (this statement's snapshot predates it); the caller reads it afterwards."""
+    conditions, params, rows = [], [], []
+    for kind, currency, order_id, user_id in keys:
+        parts = ['"kind" = %s', '"currency" = %s']
+        params += [kind, currency]
+        for column, value in (("order_id", order_id), ("user_id", user_id)):
+            if value is None:
+                parts.append(f'"{column}" IS NULL')
+            else:
+                parts.append(f'"{column}" = %s')
+                params.append(value)
+        conditions.append(f"({' AND '.join(parts)})")
+        rows.append("(%s, %s, %s::bigint, %s::bigint)")
+    for key in keys:
+        params += list(key)
+    table = LedgerAccount._meta.db_table
+    # Only the model's column names are written in; every value is a parameter.
+    sql = f"""
+WITH found AS (
+    SELECT {_ACCOUNT_COLUMNS} FROM "{table}" WHERE {" OR ".join(conditions)}
+), made AS (
+    INSERT INTO "{table}" ("kind", "currency", "order_id", "user_id", "balance")
+    SELECT w.kind, w.currency, w.order_id, w.user_id, 0
+      FROM (VALUES {", ".join(rows)}) w (kind, currency, order_id, user_id)
+     WHERE NOT EXISTS (
+           SELECT 1 FROM found f
+            WHERE f."kind" = w.kind AND f."currency" = w.currency
+              AND f."order_id" IS NOT DISTINCT FROM w.order_id
+              AND f."user_id" IS NOT DISTINCT FROM w.user_id)
+    ON CONFLICT DO NOTHING
+    RETURNING {_ACCOUNT_COLUMNS}
+)
+SELECT * FROM found UNION ALL SELECT * FROM made"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        accounts = [instance(LedgerAccount, row) for row in cursor.fetchall()]
+    return {(a.kind, a.currency, a.order_id, a.user_id): a for a in accounts}
 
 
 def ledger_account(kind, currency, *, order=None, user=None, user_id=None) -> LedgerAccount:
@@ -285,6 +340,8 @@ def payment_start(*, order, acting_user, purpose, method, amount=None, now=None)
         raise OutOfTurn(_("Pay the deposit first (or pay the full amount)."))
     if order.status not in (Status.CONFIRMED, Status.DEPOSIT_PAID):
         raise OutOfTurn(_("This order is paid in full."))
+    # A statement of its own: one begun before the lock was granted would not see a payment
+    # that the transaction holding the lock wrote (the race test shows it).
     if Payment.objects.filter(order=order, status=Payment.Status.PENDING).exists():
         raise PaymentRefused(
             _("A payment for this order is still on its way; wait for it to arrive.")
@@ -311,27 +368,50 @@ def payment_start(*, order, acting_user, purpose, method, amount=None, now=None)
     started = provider(payment.provider).start(payment=payment)
     payment.provider_reference = started.reference
     payment.instructions = started.instructions
+    if started.captured:
+        # Captured as it was made: the row is written once, with the money in, and no one else
+        # can see it before this transaction ends.
+        payment.received_amount = due
+        payment.confirm()
+        payment.confirmed_at = now
     payment.save()
     if started.captured:
-        payment = _payment_receive(
-            order, payment, due, transfer_id="capture", now=now, created_here=True
-        )
+        buyer_funding, escrow = _payment_accounts(order)
+        _payment_entry(order, payment, due, "capture", buyer_funding, escrow, now)
+        _order_after_payment(order, payment, now, held=escrow.balance)
     return payment
 
 
-def _payment_receive(order, payment, amount, *, transfer_id, now, created_here=False):
-    """Money arrived for `payment` (the order row is locked by the caller): post it into escrow,
-    return anything beyond what the payment is for, and move the order on when it is complete.
-    `created_here`: the caller inserted the payment in this transaction, so no one else can see
-    it (nothing to lock) and no transfer for it can have been counted yet."""
-    if not created_here:
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    buyer_funding, escrow = ledger_accounts(
+def _payment_accounts(order):
+    """(buyer funding, order escrow): where a payment's money comes from and goes."""
+    return ledger_accounts(
         (Kind.BUYER_FUNDING, order.currency, None, order.buyer_id),
         (Kind.ESCROW, order.currency, order.pk, None),
     )
+
+
+def _payment_entry(order, payment, amount, transfer_id, buyer_funding, escrow, now):
+    """Transfer `transfer_id` of `payment`: `amount` from the buyer's funding into escrow."""
+    return entry_post(
+        key=f"payment:{payment.pk}:{transfer_id}",
+        kind=LedgerEntry.Kind.PAYMENT,
+        order=order,
+        now=now,
+        created_by=payment.payer,
+        description=(
+            f"{order.reference}: {payment.get_purpose_display()} by {payment.get_method_display()}"
+        ),
+        postings=[(buyer_funding, -amount), (escrow, amount)],
+    )
+
+
+def _payment_receive(order, payment, amount, *, transfer_id, now):
+    """Money arrived for `payment` (the order row is locked by the caller): post it into escrow,
+    return anything beyond what the payment is for, and move the order on when it is complete."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    buyer_funding, escrow = _payment_accounts(order)
     key = f"payment:{payment.pk}:{transfer_id}"
-    if not created_here and LedgerEntry.objects.filter(idempotency_key=key).exists():
+    if LedgerEntry.objects.filter(idempotency_key=key).exists():
         return payment  # this transfer was counted already
     if payment.status != Payment.Status.PENDING or order.status not in (
         Status.CONFIRMED,
@@ -356,17 +436,7 @@ def _payment_receive(order, payment, amount, *, transfer_id, now, created_here=F
         )
         return payment
     accepted = min(amount, payment.amount - payment.received_amount)
-    entry_post(
-        key=key,
-        kind=LedgerEntry.Kind.PAYMENT,
-        order=order,
-        now=now,
-        created_by=payment.payer,
-        description=(
-            f"{order.reference}: {payment.get_purpose_display()} by {payment.get_method_display()}"
-        ),
-        postings=[(buyer_funding, -amount), (escrow, amount)],
-    )
+    _payment_entry(order, payment, amount, transfer_id, buyer_funding, escrow, now)
     if amount > accepted:
         entry_post(
             key=f"overpayment:{payment.pk}:{transfer_id}",
