@@ -26,8 +26,8 @@ DEPOSIT, TOTAL = 180_000, 600_000  # confirmed_order(): US$6,000.00, 30 %
 
 # Counted inside the test's transaction (the services' own transactions are savepoints here),
 # with the caller already authenticated. An order's first payment opens its escrow account (and
-# a buyer's first, its funding account): the accounts are read, inserted and read again, three
-# queries where a later payment needs one.
+# a buyer's first, its funding account): on PostgreSQL the same one statement reads and opens
+# them (SQLite, the demo's, needs three).
 PAY_BY_CARD_MAX_QUERIES = 12  # was 15, 20, 26 and 43 before that
 CONFIRM_RECEIPT_MAX_QUERIES = 14  # was 16, 26 and 39 before that
 ESCROW_SUMMARY_QUERIES = 1
