@@ -27,7 +27,7 @@ import json
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -88,9 +88,7 @@ def idempotent(view_method):
             return _run_view(view, view_method, request, args, kwargs)
 
         for _attempt in range(3):
-            record, _created = IdempotencyRecord.objects.get_or_create(
-                user=request.user, key=key, defaults={"request_fingerprint": fingerprint}
-            )
+            record = _claim(request.user, key, fingerprint)
             if record.request_fingerprint != fingerprint:
                 raise IdempotencyConflict
             try:
@@ -100,6 +98,38 @@ def idempotent(view_method):
         raise IdempotencyConflict(IN_FLIGHT)
 
     return wrapper
+
+
+# Only the model's table name is written in; every value is a parameter.
+_CLAIM_SQL = f"""
+WITH made AS (
+    INSERT INTO "{IdempotencyRecord._meta.db_table}" ("user_id", "key", "request_fingerprint",
+                                                     "created_at")
+    VALUES (%s, %s, %s, %s)
+    ON CONFLICT ("user_id", "key") DO NOTHING
+    RETURNING "id", "request_fingerprint"
+)
+SELECT "id", "request_fingerprint" FROM made
+UNION ALL
+SELECT "id", "request_fingerprint" FROM "{IdempotencyRecord._meta.db_table}"
+ WHERE "user_id" = %s AND "key" = %s"""  # noqa: S608
+
+
+def _claim(user, key, fingerprint):
+    """The key's record, inserted if it is new (and, outside a transaction, committed at once).
+    On PostgreSQL in one statement: the insert, or else the row already there; a row a twin
+    committed while this statement waited on it is not in its snapshot, so it is read after."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, [user.pk, key, fingerprint, timezone.now(), user.pk, key])
+            row = cursor.fetchone()
+        if row is not None:
+            pk, stored = row
+            return IdempotencyRecord(pk=pk, user=user, key=key, request_fingerprint=stored)
+    record, _created = IdempotencyRecord.objects.get_or_create(
+        user=user, key=key, defaults={"request_fingerprint": fingerprint}
+    )
+    return record
 
 
 def _respond_once(record, run):
