@@ -176,9 +176,17 @@ class IdempotencyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only rows; the status moves only through the actions, which call the service."""
 
-    list_display = ["pk", "supplier", "amount_display", "status", "created_at", "updated_at"]
+    list_display = [
+        "pk",
+        "supplier",
+        "amount_display",
+        "status",
+        "provider_reference",
+        "created_at",
+        "updated_at",
+    ]
     list_filter = ["status", "currency"]
-    search_fields = ["supplier__email"]
+    search_fields = ["supplier__email", "provider_reference"]
     list_select_related = ["supplier"]
     actions = ["mark_processing", "mark_paid", "mark_failed"]
 

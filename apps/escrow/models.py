@@ -221,6 +221,11 @@ class Payout(FSMModelMixin, models.Model):
     status = FSMField(
         max_length=12, choices=Status.choices, default=Status.REQUESTED, protected=True
     )
+    # The provider's transfer to the supplier's bank; its webhooks name it. Payouts made before
+    # they went through the provider have none, and only staff move them on.
+    provider = models.CharField(max_length=32, default="sandbox")
+    provider_reference = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -246,6 +251,10 @@ class Payout(FSMModelMixin, models.Model):
     @transition(status, source=[Status.REQUESTED, Status.PROCESSING], target=Status.FAILED)
     def mark_failed(self):
         pass
+
+    @transition(status, source=Status.PAID, target=Status.FAILED)
+    def mark_returned(self):
+        """The bank sent a paid payout back (the provider says so days later)."""
 
 
 class GoldPurchase(FSMModelMixin, models.Model):

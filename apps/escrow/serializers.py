@@ -178,9 +178,28 @@ class PayoutSerializer(serializers.ModelSerializer):
         read_only=True,
     )
 
+    reference = serializers.CharField(
+        source="provider_reference",
+        allow_null=True,
+        read_only=True,
+        help_text="The payment provider's reference for the transfer to your bank account.",
+    )
+    failure_reason = serializers.CharField(
+        read_only=True, help_text="Why the bank refused a failed payout, when it said."
+    )
+
     class Meta:
         model = Payout
-        fields = ["id", "amount", "currency", "status", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "amount",
+            "currency",
+            "status",
+            "reference",
+            "failure_reason",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class PayoutRequestSerializer(serializers.Serializer):
@@ -239,17 +258,30 @@ class GoldPurchaseStartSerializer(serializers.Serializer):
 
 
 class WebhookEventDataSerializer(serializers.Serializer):
-    reference = serializers.CharField(help_text="The payment's reference.")
+    reference = serializers.CharField(
+        help_text="The reference of the payment (or Gold purchase), or of the payout."
+    )
     amount = money(
         "payment.transfer_received: the amount that arrived. " + MINOR_UNITS, required=False
+    )
+    reason = serializers.CharField(
+        required=False, help_text="payout.failed: why the bank refused or returned the payout."
     )
 
 
 class WebhookEventSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="The provider's event id; a replay is a duplicate.")
     type = serializers.ChoiceField(
-        choices=["payment.transfer_received", "payment.succeeded", "payment.failed"],
-        help_text="Other types are acknowledged and ignored.",
+        choices=[
+            "payment.transfer_received",
+            "payment.succeeded",
+            "payment.failed",
+            "payout.processing",
+            "payout.paid",
+            "payout.failed",
+        ],
+        help_text="Other types are acknowledged and ignored. payout.failed after payout.paid "
+        "is the bank sending the money back: it returns to the supplier's balance.",
     )
     data = WebhookEventDataSerializer()
 
@@ -258,5 +290,6 @@ class WebhookOutcomeSerializer(serializers.Serializer):
     status = StatusField(
         choices=["processed", "duplicate", "ignored"],
         help_text="duplicate: this event id was applied before and changed nothing now; "
-        "ignored: not about a payment we know.",
+        "ignored: not about a payment or payout we know, or a payout event that its status "
+        "no longer allows (paid after failed).",
     )

@@ -8,6 +8,7 @@ escrow −x, buyer funding +x. Payout: payable −x, payouts +x."""
 
 import datetime as dt
 import json
+import logging
 from collections import defaultdict
 
 from django.conf import settings
@@ -49,6 +50,8 @@ from apps.orders.services import (
     notify,
     ship_by_after_late_balance,
 )
+
+logger = logging.getLogger(__name__)
 
 Status = Order.Status
 Kind = LedgerAccount.Kind
@@ -551,6 +554,10 @@ def webhook_receive(*, provider_name, body: bytes, signature_header, now=None) -
     except IntegrityError:
         return WebhookOutcome.DUPLICATE
     reference = data.get("reference", "")
+    if not isinstance(reference, str):
+        raise WebhookRejected("malformed event")
+    if event_type.startswith("payout."):
+        return _payout_webhook_apply(provider_name, reference, event_type, data, now)
     payment = Payment.objects.filter(provider_reference=reference).first()
     if payment is None:
         purchase = GoldPurchase.objects.filter(provider_reference=reference).first()
@@ -770,9 +777,9 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
             _("Your available balance is %(available)s.")
             % {"available": format_money(payable.balance, currency)}
         )
-    payout = Payout.objects.create(
-        supplier=supplier, amount=amount, currency=currency, created_at=now
-    )
+    payout = Payout(supplier=supplier, amount=amount, currency=currency, created_at=now)
+    payout.provider_reference = provider(payout.provider).payout_start(payout=payout)
+    payout.save()
     if owed:
         receivable_net(
             supplier=supplier, currency=currency, key=f"netting:payout:{payout.pk}", now=now
@@ -793,41 +800,103 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
 
 @transaction.atomic
 def payout_advance(*, payout, acting_user, to, now=None) -> Payout:
-    """Staff (or the provider) move a payout on: processing, paid, or failed (money returned)."""
+    """Staff move a payout on: processing, paid, or failed (money returned). The provider does
+    the same through its signed webhooks (webhook_receive)."""
     now = now or timezone.now()
     if not acting_user.is_staff:
         raise NotAParty(_("Only staff advance payouts."))
-    payout = Payout.objects.select_for_update().get(pk=payout.pk)
-    transition = {"processing": "process", "paid": "mark_paid", "failed": "mark_failed"}.get(to)
-    if transition is None:
+    if to not in PAYOUT_TRANSITIONS:
         raise PayoutRefused(_("Unknown payout status."), field="status")
+    payout = Payout.objects.select_for_update().get(pk=payout.pk)
     try:
-        getattr(payout, transition)()
+        _payout_move(payout, PAYOUT_TRANSITIONS[to], acting_user=acting_user, now=now)
     except TransitionNotAllowed as exc:
         raise OutOfTurn(
             _("This payout is %(status)s already.")
             % {"status": payout.get_status_display().lower()}
         ) from exc
+    return payout
+
+
+PAYOUT_TRANSITIONS = {
+    Payout.Status.PROCESSING: "process",
+    Payout.Status.PAID: "mark_paid",
+    Payout.Status.FAILED: "mark_failed",
+}
+
+
+def _payout_move(payout, transition, *, acting_user=None, now, reason=""):
+    """Moves the locked `payout` on by its `transition` (TransitionNotAllowed if it cannot be
+    taken from where the payout is). Failed returns the money to the supplier's available
+    balance, in one entry keyed by the payout. The supplier hears when it is paid or failed."""
+    getattr(payout, transition)()
+    to = payout.status
+    if to == Payout.Status.FAILED:
+        payout.failure_reason = reason[: Payout._meta.get_field("failure_reason").max_length]
     payout.save()
-    if to == "failed":
+    if to == Payout.Status.FAILED:
+        payouts, payable = ledger_accounts(
+            (Kind.PAYOUTS, payout.currency, None, payout.supplier_id),
+            (Kind.SUPPLIER_PAYABLE, payout.currency, None, payout.supplier_id),
+        )
         entry_post(
             key=f"payout-reversal:{payout.pk}",
             kind=LedgerEntry.Kind.PAYOUT_REVERSAL,
             now=now,
             created_by=acting_user,
             description=f"Payout {payout.pk} failed; returned to the balance",
-            postings=[
-                (
-                    ledger_account(Kind.PAYOUTS, payout.currency, user=payout.supplier),
-                    -payout.amount,
-                ),
-                (
-                    ledger_account(Kind.SUPPLIER_PAYABLE, payout.currency, user=payout.supplier),
-                    payout.amount,
-                ),
-            ],
+            postings=[(payouts, -payout.amount), (payable, payout.amount)],
         )
-    return payout
+    if to in (Payout.Status.PAID, Payout.Status.FAILED):
+        notification_send(
+            user=payout.supplier,
+            kind=f"payout_{to}",
+            template=f"escrow/email/payout_{to}",
+            context={"payout": payout},
+            link=reverse("supplier_payouts"),
+        )
+
+
+# What the provider's payout webhooks say, as the status they move a payout to.
+PAYOUT_EVENTS = {
+    "payout.processing": Payout.Status.PROCESSING,
+    "payout.paid": Payout.Status.PAID,
+    "payout.failed": Payout.Status.FAILED,
+}
+
+
+def _payout_webhook_apply(provider_name, reference, event_type, data, now):
+    """A payout webhook: the payout it names moves on. Failed after paid is the bank sending
+    the money back: it returns to the supplier's balance. One that cannot move there (paid
+    after failed) changes nothing and is logged for staff to reconcile with the provider."""
+    to = PAYOUT_EVENTS.get(event_type)
+    if to is None:
+        return WebhookOutcome.IGNORED
+    payout = (
+        Payout.objects.select_for_update(of=("self",))
+        .select_related("supplier")
+        .filter(provider=provider_name, provider_reference=reference)
+        .first()
+    )
+    if payout is None:
+        return WebhookOutcome.IGNORED
+    transition = PAYOUT_TRANSITIONS[to]
+    if to == Payout.Status.FAILED and payout.status == Payout.Status.PAID:
+        transition = "mark_returned"  # the bank sent it back after paying it
+    reason = data.get("reason", "")
+    try:
+        _payout_move(payout, transition, now=now, reason=reason if isinstance(reason, str) else "")
+    except TransitionNotAllowed:
+        if payout.status != to:
+            logger.warning(
+                "Provider %s says payout %s is %s, but it is %s: reconcile with the provider.",
+                provider_name,
+                payout.pk,
+                to,
+                payout.status,
+            )
+        return WebhookOutcome.IGNORED
+    return WebhookOutcome.PROCESSED
 
 
 # --- disputes (apps/disputes calls these with the order row locked) ---------------------------

@@ -16,6 +16,11 @@ urlpatterns = [
     ),
     path("orders/<int:pk>/refund/", views.order_refund, name="order_refund"),
     path("supplier/payouts/", views.supplier_payouts, name="supplier_payouts"),
+    path(
+        "supplier/payouts/<int:pk>/simulate/",
+        views.supplier_payout_simulate,
+        name="supplier_payout_simulate",
+    ),
     path("supplier/gold/", views.supplier_gold, name="supplier_gold"),
     path(
         "supplier/gold/<int:pk>/cancel/",

@@ -29,7 +29,7 @@ from apps.escrow.forms import (
     purposes_due,
     refund_form_for,
 )
-from apps.escrow.models import GoldPurchase, LedgerAccount, Payment
+from apps.escrow.models import GoldPurchase, LedgerAccount, Payment, Payout
 from apps.escrow.providers.sandbox import signed_event
 from apps.orders import selectors as order_selectors
 from apps.orders.exceptions import OrderError, OutOfTurn
@@ -303,6 +303,8 @@ def supplier_payouts(request):
     page = Paginator(selectors.payouts_for(supplier=supplier), PAYOUTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    for payout in page.object_list:
+        payout.can_simulate = sandbox_payout_simulatable(payout)
     return render(
         request,
         "escrow/supplier_payouts.html",
@@ -313,6 +315,62 @@ def supplier_payouts(request):
             "page": page,
         },
     )
+
+
+# What the sandbox bank may answer to a payout, as the provider's webhook event says it.
+SANDBOX_PAYOUT_OUTCOMES = {"paid": "payout.paid", "failed": "payout.failed"}
+SANDBOX_PAYOUT_FAILURE = "Sandbox: the beneficiary account is closed"
+
+
+def sandbox_payout_simulatable(payout):
+    """A payout through the sandbox provider that its bank has not answered yet."""
+    return bool(payout.provider == SANDBOX and payout.provider_reference) and payout.status in (
+        Payout.Status.REQUESTED,
+        Payout.Status.PROCESSING,
+    )
+
+
+def sandbox_payout_simulate(*, payout, outcome, now=None):
+    """DEMO AID. The sandbox provider's signed event that the bank paid (or refused) `payout`,
+    run through apps.escrow.services.webhook_receive exactly as the webhook endpoint would."""
+    now = now or timezone.now()
+    data = {"reference": payout.provider_reference}
+    if outcome == "failed":
+        data["reason"] = SANDBOX_PAYOUT_FAILURE
+    body, signature = signed_event(
+        SANDBOX_PAYOUT_OUTCOMES[outcome], data, timestamp=int(now.timestamp())
+    )
+    return services.webhook_receive(
+        provider_name=SANDBOX, body=body, signature_header=signature, now=now
+    )
+
+
+@supplier_only
+@require_POST
+def supplier_payout_simulate(request, pk):
+    """Sandbox only: the supplier has the sandbox bank pay out, or refuse, a payout (staff move
+    payouts in the admin; a real provider sends its webhook)."""
+    payout = get_object_or_404(selectors.payouts_for(supplier=request.user), pk=pk)
+    outcome = request.POST.get("outcome")
+    if outcome not in SANDBOX_PAYOUT_OUTCOMES or not sandbox_payout_simulatable(payout):
+        messages.error(
+            request, _("Only a sandbox payout that the bank has not answered can be simulated.")
+        )
+        return redirect("supplier_payouts")
+    sandbox_payout_simulate(payout=payout, outcome=outcome)
+    payout.refresh_from_db()
+    amount = format_money(payout.amount, payout.currency)
+    if payout.status == Payout.Status.PAID:
+        messages.success(request, _("Sandbox: the bank paid out %(amount)s.") % {"amount": amount})
+    elif payout.status != Payout.Status.FAILED:
+        messages.error(request, _("The simulated answer did not change this payout."))
+    else:
+        messages.warning(
+            request,
+            _("Sandbox: the bank refused the payout; %(amount)s is back in your balance.")
+            % {"amount": amount},
+        )
+    return redirect("supplier_payouts")
 
 
 # --- statements ----------------------------------------------------------------------------------

@@ -143,6 +143,11 @@ def test_an_order_is_paid_by_tt_and_card_shipped_received_and_paid_out(new_page)
     payouts = seller.get_by_role("table", name="Your payouts, newest first")
     expect(payouts.get_by_role("row").filter(has_text="US$ 950.00")).to_contain_text("Requested")
     expect(balances.get_by_role("row", name=re.compile("USD"))).to_contain_text("US$ 0.00")
+    # The sandbox provider's bank answers through the signed webhook: paid.
+    seller.get_by_role("button", name="Bank paid it").click()
+    expect(seller.get_by_text("Sandbox: the bank paid out US$ 950.00.")).to_be_visible()
+    expect(payouts.get_by_role("row").filter(has_text="US$ 950.00")).to_contain_text("Paid")
+    expect(seller.get_by_role("button", name="Bank paid it")).to_have_count(0)
 
     # Both statements tell the story from their own side.
     seller.get_by_role("link", name="Statements").click()
@@ -154,5 +159,5 @@ def test_an_order_is_paid_by_tt_and_card_shipped_received_and_paid_out(new_page)
 
     order = Order.objects.get()
     assert order.status == Order.Status.COMPLETED
-    assert Payout.objects.get().amount == 95_000
+    assert (Payout.objects.get().amount, Payout.objects.get().status) == (95_000, "paid")
     assert_ledger_invariants()

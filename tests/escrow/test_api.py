@@ -486,6 +486,30 @@ def test_a_failed_payout_returns_to_the_balance():
     assert_ledger_invariants()
 
 
+def test_the_bank_refusing_a_payout_through_the_provider_shows_in_its_payouts():
+    order = completed_order()
+    requested = payout(order.supplier, TOTAL).json()
+    assert requested["reference"].startswith("po_sbx_") and requested["failure_reason"] == ""
+
+    answer = webhook(
+        Client(),
+        "payout.failed",
+        {"reference": requested["reference"], "reason": "IBAN unknown"},
+    )
+
+    assert (answer.status_code, answer.json()) == (200, {"status": "processed"})
+    [shown] = client_for(order.supplier).get("/api/v1/payouts/").json()["results"]
+    assert (shown["id"], shown["status"], shown["failure_reason"]) == (
+        requested["id"],
+        "failed",
+        "IBAN unknown",
+    )
+    assert client_for(order.supplier).get("/api/v1/balances/").json() == [
+        {"currency": "USD", "available": TOTAL, "held": 0, "paid_out": 0}
+    ]
+    assert_ledger_invariants()
+
+
 @pytest.mark.parametrize("path", ["/api/v1/balances/", "/api/v1/payouts/"])
 def test_balances_and_payouts_are_for_suppliers(path):
     order = funded_order()

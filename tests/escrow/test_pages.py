@@ -528,6 +528,65 @@ def test_a_new_supplier_has_nothing_to_pay_out(client):
     assert "No money is available to pay out yet." in response.content.decode()
 
 
+def simulate_payout(client, payout, outcome):
+    return client.post(
+        reverse("supplier_payout_simulate", args=[payout.pk]), {"outcome": outcome}, follow=True
+    )
+
+
+def test_the_sandbox_bank_pays_a_payout_from_the_payouts_page(client):
+    supplier = completed().supplier
+    payout = services.payout_request(supplier=supplier, amount=100_000, currency="USD")
+    page = logged_in(client, supplier).get(reverse("supplier_payouts")).content.decode()
+    assert payout.provider_reference in page and "Bank paid it" in page
+
+    response = simulate_payout(client, payout, "paid")
+
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.PAID
+    assert messages_of(response) == ["Sandbox: the bank paid out US$\xa01,000.00."]
+    page = response.content.decode()
+    assert "Paid" in page and "Bank paid it" not in page  # answered: no more buttons
+    assert supplier.notifications.filter(kind="payout_paid").count() == 1
+    assert_ledger_invariants()
+
+
+def test_the_sandbox_bank_refuses_a_payout_and_the_money_is_back(client):
+    order = completed()
+    payout = services.payout_request(supplier=order.supplier, amount=600_000, currency="USD")
+
+    response = simulate_payout(logged_in(client, order.supplier), payout, "failed")
+
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.FAILED
+    assert messages_of(response) == [
+        "Sandbox: the bank refused the payout; US$\xa06,000.00 is back in your balance."
+    ]
+    assert payout.failure_reason in response.content.decode()
+    assert [b.available for b in response.context["balances"]] == [600_000]
+    assert_ledger_invariants()
+
+
+def test_only_the_suppliers_own_unanswered_sandbox_payouts_can_be_simulated(client):
+    mine, theirs = completed(), completed()
+    payout = services.payout_request(supplier=mine.supplier, amount=100_000, currency="USD")
+    other = services.payout_request(supplier=theirs.supplier, amount=100_000, currency="USD")
+    client = logged_in(client, mine.supplier)
+
+    assert simulate_payout(client, other, "paid").status_code == 404
+    odd = simulate_payout(client, payout, "lost")
+    simulate_payout(client, payout, "paid")
+    again = simulate_payout(client, payout, "failed")
+
+    refused = "Only a sandbox payout that the bank has not answered can be simulated."
+    assert messages_of(odd) == [refused] and messages_of(again) == [refused]
+    assert Payout.objects.get(pk=payout.pk).status == Payout.Status.PAID
+    assert Payout.objects.get(pk=other.pk).status == Payout.Status.REQUESTED
+    assert client.get(reverse("supplier_payout_simulate", args=[payout.pk])).status_code == 405
+    assert simulate_payout(logged_in(client, mine.buyer), payout, "failed").status_code == 403
+    assert_ledger_invariants()
+
+
 # --- statements ----------------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from apps.orders import services as order_services
 from apps.orders.exceptions import OrderError
 from apps.orders.models import Order
 from tests.escrow.helpers import assert_ledger_invariants, confirmed_order
-from tests.factories import BuyerFactory, EligibleSupplierFactory
+from tests.factories import BuyerFactory, EligibleSupplierFactory, MediatorFactory
 from tests.orders.helpers import terms
 
 pytestmark = [
@@ -315,6 +315,56 @@ def test_releases_and_payouts_of_one_supplier_at_once_do_not_deadlock_or_lose_mo
     payable = LedgerAccount.objects.get(kind=Kind.SUPPLIER_PAYABLE, user=supplier)
     assert payable.balance == 4 * TOTAL - paid >= 0
     assert all(o.status == Order.Status.COMPLETED for o in Order.objects.filter(supplier=supplier))
+    assert_ledger_invariants()
+
+
+def test_the_bank_and_staff_answering_one_payout_at_once_move_it_once():
+    """The provider's webhooks (paid, failed, each replayed) and staff in the admin (paid,
+    failed) all at once: the payout lock lets the first move it; the money is either paid out
+    or back in the balance, never both, and returned at most once."""
+    supplier, orders = completed_orders_of_one_supplier(1)
+    order_services.order_confirm_receipt(order=orders[0], acting_user=orders[0].buyer)
+    payout = services.payout_request(supplier=supplier, amount=TOTAL, currency="USD")
+    staff = MediatorFactory()
+    now = timezone.now()
+
+    def provider_says(event_type, event_id):
+        body, signature = signed_event(
+            event_type,
+            {"reference": payout.provider_reference, "reason": "Account closed"},
+            timestamp=int(now.timestamp()),
+            event_id=event_id,
+        )
+        return lambda: services.webhook_receive(
+            provider_name="sandbox", body=body, signature_header=signature, now=now
+        )
+
+    def staff_says(to):
+        return lambda: services.payout_advance(payout=payout, acting_user=staff, to=to)
+
+    calls = [("webhook", provider_says("payout.paid", "evt_paid"))] * 3
+    calls += [("webhook", provider_says("payout.failed", "evt_failed"))] * 3
+    calls += [("staff", staff_says("paid")), ("staff", staff_says("failed"))] * 2
+
+    outcomes = race(calls)
+
+    assert unexpected(outcomes, OrderError) == []
+    moved = [
+        name
+        for name, result in outcomes
+        if result == WebhookOutcome.PROCESSED or isinstance(result, Payout)
+    ]
+    assert len(moved) == 1
+    payout.refresh_from_db()
+    reversals = LedgerEntry.objects.filter(kind="payout_reversal").count()
+    payable = LedgerAccount.objects.get(kind=Kind.SUPPLIER_PAYABLE, user=supplier).balance
+    paid_out = LedgerAccount.objects.get(kind=Kind.PAYOUTS, user=supplier).balance
+    if payout.status == Payout.Status.PAID:
+        assert (reversals, payable, paid_out) == (0, 0, TOTAL)
+    else:
+        assert payout.status == Payout.Status.FAILED
+        assert (reversals, payable, paid_out) == (1, TOTAL, 0)
+    assert supplier.notifications.filter(kind__startswith="payout_").count() == 1
     assert_ledger_invariants()
 
 

@@ -766,6 +766,123 @@ def test_a_failed_payout_returns_the_money(order):
     assert_ledger_invariants()
 
 
+# --- payouts through the provider: its signed webhooks move them on ---------------------------
+
+
+def payout_event(payout, event_type, **data):
+    return deliver(event_type, {"reference": payout.provider_reference, **data})
+
+
+def notified(user, kind):
+    return list(user.notifications.filter(kind=kind).values_list("subject", "body"))
+
+
+def test_a_payout_goes_to_the_provider_which_reports_it_paid(order):
+    completed(order)
+    supplier = order.supplier
+    payout = services.payout_request(supplier=supplier, amount=250_000, currency="USD")
+    assert payout.provider == "sandbox" and payout.provider_reference.startswith("po_sbx_")
+
+    assert payout_event(payout, "payout.processing") == WebhookOutcome.PROCESSED
+    assert Payout.objects.get(pk=payout.pk).status == "processing"
+    assert payout_event(payout, "payout.paid") == WebhookOutcome.PROCESSED
+
+    payout.refresh_from_db()
+    assert payout.status == "paid"
+    [(subject, body)] = notified(supplier, "payout_paid")
+    assert subject == "Your payout was paid"
+    assert "US$\xa02,500.00" in body and payout.provider_reference in body
+    assert selectors.supplier_balances_for(supplier=supplier) == [
+        selectors.SupplierBalance(currency="USD", available=350_000, held=0, paid_out=250_000)
+    ]
+    assert_ledger_invariants()
+
+
+def test_a_payout_the_bank_refuses_returns_the_money_with_the_reason(order):
+    completed(order)
+    supplier = order.supplier
+    payout = services.payout_request(supplier=supplier, amount=TOTAL, currency="USD")
+
+    outcome = payout_event(payout, "payout.failed", reason="Beneficiary account closed")
+
+    assert outcome == WebhookOutcome.PROCESSED
+    payout.refresh_from_db()
+    assert (payout.status, payout.failure_reason) == ("failed", "Beneficiary account closed")
+    assert payable(order) == TOTAL
+    assert balance(Kind.PAYOUTS, user=supplier) == 0
+    [(subject, body)] = notified(supplier, "payout_failed")
+    assert subject == "Your payout failed"
+    assert "back in your available balance" in body and "Beneficiary account closed" in body
+    assert_ledger_invariants()
+
+
+def test_a_replayed_or_late_payout_webhook_changes_nothing(order, caplog):
+    completed(order)
+    payout = services.payout_request(supplier=order.supplier, amount=TOTAL, currency="USD")
+    deliver("payout.failed", {"reference": payout.provider_reference}, event_id="evt_fail")
+
+    replay = deliver("payout.failed", {"reference": payout.provider_reference}, event_id="evt_fail")
+    # The provider contradicting itself: paid after failed. The money is back in the balance,
+    # so nothing moves; staff are told to reconcile.
+    contradiction = payout_event(payout, "payout.paid")
+    late = payout_event(payout, "payout.processing")
+
+    assert (replay, contradiction, late) == ("duplicate", "ignored", "ignored")
+    assert Payout.objects.get(pk=payout.pk).status == "failed"
+    assert LedgerEntry.objects.filter(kind="payout_reversal").count() == 1
+    assert payable(order) == TOTAL
+    assert len(notified(order.supplier, "payout_failed")) == 1
+    assert "reconcile" in caplog.text and f"payout {payout.pk} is paid" in caplog.text
+    assert_ledger_invariants()
+
+
+def test_a_paid_payout_the_bank_sends_back_returns_to_the_balance(order):
+    completed(order)
+    payout = services.payout_request(supplier=order.supplier, amount=TOTAL, currency="USD")
+    payout_event(payout, "payout.paid")
+
+    outcome = payout_event(payout, "payout.failed", reason="Returned by the beneficiary bank")
+
+    assert outcome == WebhookOutcome.PROCESSED
+    payout.refresh_from_db()
+    assert (payout.status, payout.failure_reason) == ("failed", "Returned by the beneficiary bank")
+    assert (payable(order), balance(Kind.PAYOUTS, user=order.supplier)) == (TOTAL, 0)
+    assert payout_event(payout, "payout.failed") == WebhookOutcome.IGNORED  # returned once
+    assert LedgerEntry.objects.filter(kind="payout_reversal").count() == 1
+    with pytest.raises(OutOfTurn):  # staff cannot undo a paid payout; only the bank's return
+        services.payout_advance(payout=payout, acting_user=MediatorFactory(), to="failed")
+    assert_ledger_invariants()
+
+
+def test_a_payout_webhook_for_an_unknown_payout_or_event_is_ignored(order):
+    completed(order)
+    payout = services.payout_request(supplier=order.supplier, amount=TOTAL, currency="USD")
+
+    assert deliver("payout.paid", {"reference": "po_sbx_unknown"}) == "ignored"
+    assert payout_event(payout, "payout.reversed") == "ignored"
+    assert Payout.objects.get(pk=payout.pk).status == "requested"
+    with pytest.raises(WebhookRejected):
+        deliver("payout.paid", {"reference": ["po_sbx_list"]})
+    assert_ledger_invariants()
+
+
+def test_staff_moving_a_payout_tell_the_supplier_too(order):
+    completed(order)
+    supplier, staff = order.supplier, MediatorFactory()
+    first = services.payout_request(supplier=supplier, amount=100_000, currency="USD")
+    second = services.payout_request(supplier=supplier, amount=100_000, currency="USD")
+
+    services.payout_advance(payout=first, acting_user=staff, to="processing")
+    assert notified(supplier, "payout_paid") == []  # processing is not news for the supplier
+    services.payout_advance(payout=first, acting_user=staff, to="paid")
+    services.payout_advance(payout=second, acting_user=staff, to="failed")
+
+    assert len(notified(supplier, "payout_paid")) == 1
+    [(_subject, body)] = notified(supplier, "payout_failed")
+    assert "The bank said" not in body  # staff gave no reason
+    assert_ledger_invariants()
+
+
 def test_payouts_never_touch_escrow(order):
     shipped(order)  # everything is still held for the order
     with pytest.raises(PayoutRefused):

@@ -1,5 +1,6 @@
 """The payment provider interface. A provider starts a payment and later confirms it through a
-signed webhook; the escrow services never talk to a provider's API directly."""
+signed webhook; it sends a payout to a supplier's bank and reports through a signed webhook
+when the bank paid or refused it. The escrow services never talk to a provider's API directly."""
 
 from dataclasses import dataclass, field
 
@@ -17,6 +18,11 @@ class PaymentProvider:
     name = "base"
 
     def start(self, *, payment) -> ProviderStart:
+        raise NotImplementedError
+
+    def payout_start(self, *, payout) -> str:
+        """Asks the provider to send `payout` (not saved yet) to the supplier's bank account;
+        returns the provider's reference for it, which its payout webhooks name."""
         raise NotImplementedError
 
     def verify_webhook(self, *, body: bytes, signature_header: str, now) -> None:

@@ -1,7 +1,8 @@
 """A sandbox payment provider for development, tests and the demo.
 
 Card and Pay Later are captured at once. T/T and e-Check wait until a signed webhook says money
-arrived (a T/T may arrive in several transfers); Boleto waits for its webhook too. Webhooks are
+arrived (a T/T may arrive in several transfers); Boleto waits for its webhook too. A payout waits
+for the webhook that says the bank is processing it, paid it, or refused it. Webhooks are
 signed with HMAC-SHA256 over "timestamp.body" (Stripe's scheme) and refused outside a 300-second
 window."""
 
@@ -57,6 +58,9 @@ class SandboxProvider(PaymentProvider):
                 "payment_reference": reference,
             }
         return ProviderStart(reference=reference, captured=False, instructions=instructions)
+
+    def payout_start(self, *, payout) -> str:
+        return f"po_sbx_{secrets.token_hex(10)}"
 
     def verify_webhook(self, *, body: bytes, signature_header: str, now) -> None:
         parts = dict(
