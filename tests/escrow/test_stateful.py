@@ -1,8 +1,9 @@
 """Random sequences of everything that moves money on a few orders (Hypothesis stateful testing):
 payments by card and T/T, webhooks (transfers of any size, replays, forged or stale ones),
-shipment, receipt, full and partial refunds, cancellations, payouts and the clock. A domain error
-(OrderError) is an allowed outcome of any step; anything else is a failure. After every step the
-ledger's promises are checked.
+shipment, receipt, full and partial refunds, cancellations, payouts (moved by staff and by the
+provider's webhooks, in any order) and the clock. A domain error (OrderError) is an allowed
+outcome of any step; anything else is a failure. After every step the ledger's promises are
+checked.
 
 Each example runs inside a savepoint that is rolled back at its end, so examples never see each
 other's rows; the test itself is an ordinary pytest-django database test."""
@@ -359,6 +360,16 @@ class EscrowMachine(RuleBasedStateMachine):
         self.attempt(
             services.payout_advance, payout=payout, acting_user=self.staff, to=to, now=self.now
         )
+
+    @precondition(lambda self: self.payouts)
+    @rule(n=st.integers(min_value=0), to=st.sampled_from(["processing", "paid", "failed"]))
+    def provider_answers_a_payout(self, n, to):
+        """The provider's bank answers in any order: paid, failed (a return after paid), late or
+        contradicting events. Each is applied or ignored, never an error."""
+        payout = Payout.objects.get(pk=self.payouts[n % len(self.payouts)])
+        body = self.event(f"payout.{to}", {"reference": payout.provider_reference})
+        assert self.deliver(body) in (WebhookOutcome.PROCESSED, WebhookOutcome.IGNORED)
+        self.sent.append(body)
 
     # --- the promises, after every step (a few grouped queries each, to stay fast)
 
