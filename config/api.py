@@ -1,5 +1,6 @@
 """API-wide pieces."""
 
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -15,3 +16,13 @@ def exception_handler(exc, context):
             body = {exc.field or "detail": [str(exc.message)]}
         return Response(body, status=exc.http_status)
     return drf_exception_handler(exc, context)
+
+
+class ApiMetadata(SimpleMetadata):
+    """OPTIONS answers the endpoint's name, description and formats. The fields each method
+    takes are described once, in the OpenAPI schema (/api/schema/): DRF's SimpleMetadata would
+    build the view's serializer on every OPTIONS, and viewsets whose actions each take their own
+    serializer (the money actions) have none, which was a 500."""
+
+    def determine_actions(self, request, view):
+        return {}

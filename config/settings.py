@@ -319,6 +319,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_METADATA_CLASS": "config.api.ApiMetadata",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pactline API",
