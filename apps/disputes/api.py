@@ -9,7 +9,6 @@ non-mediator, 409 out of turn. Calls that move money take an Idempotency-Key hea
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.disputes import selectors, services
@@ -81,7 +80,6 @@ class CaseViewSet(
 ):
     lookup_value_converter = "int"
     queryset = Case.objects.none()  # names the model for the schema; calls use the selectors
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_serializer_class(self):
         return CaseSummarySerializer if self.action == "list" else CaseDetailSerializer

@@ -260,6 +260,7 @@ class PayoutViewSet(RefusalsLikeTheServices, mixins.ListModelMixin, viewsets.Gen
 
 @extend_schema(tags=["escrow"])
 class GoldPurchaseViewSet(RefusalsLikeTheServices, mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_value_converter = "int"  # /gold-purchases/abc/cancel/ is a 404
     permission_classes = [IsAuthenticated, IsSupplierAccount]
     serializer_class = GoldPurchaseSerializer
 

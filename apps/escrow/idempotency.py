@@ -1,7 +1,7 @@
 """Idempotency-Key on money-moving API calls, by Stripe's rules.
 
-A client that sends `Idempotency-Key: <1 to 255 characters>` may send the same request again (after
-a timeout, a dropped connection) without moving money twice:
+A client that sends `Idempotency-Key: <1 to 255 printable ASCII characters>` may send the same
+request again (after a timeout, a dropped connection) without moving money twice:
 
 - the first request with a key runs, and its answer (status and JSON body, refusals included) is
   kept with the key, in the same transaction as whatever the request changed;
@@ -44,7 +44,7 @@ MAX_KEY_LENGTH = 255
 POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
 
 IN_FLIGHT = _("A request with this Idempotency-Key is still being processed; try again shortly.")
-BAD_KEY = _("The Idempotency-Key header must be 1 to 255 characters.")
+BAD_KEY = _("The Idempotency-Key header must be 1 to 255 printable ASCII characters.")
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=HEADER,
@@ -52,9 +52,10 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
-        "Up to 255 characters, unique per request you mean (a UUID). Sent again with the same "
-        "body, the first response is returned (with `Idempotent-Replayed: true`) and nothing "
-        "runs twice; with a different body it is a 409. Keys are kept at least 24 hours."
+        "Up to 255 printable ASCII characters, unique per request you mean (a UUID). Sent "
+        "again with the same body, the first response is returned (with "
+        "`Idempotent-Replayed: true`) and nothing runs twice; with a different body it is a "
+        "409. Keys are kept at least 24 hours."
     ),
 )
 
@@ -80,7 +81,7 @@ def idempotent(view_method):
         key = request.headers.get(HEADER)
         if key is None or not request.user.is_authenticated:
             return view_method(view, request, *args, **kwargs)
-        if not key or len(key) > MAX_KEY_LENGTH:
+        if not key or len(key) > MAX_KEY_LENGTH or not _printable_ascii(key):
             raise EscrowError(BAD_KEY)
         fingerprint = request_fingerprint(request)
 
@@ -98,6 +99,12 @@ def idempotent(view_method):
         raise IdempotencyConflict(IN_FLIGHT)
 
     return wrapper
+
+
+def _printable_ascii(key):
+    """Letters, digits, punctuation and spaces (a UUID, say): no control characters, which the
+    database cannot store (NUL) or a log would garble."""
+    return key.isascii() and key.isprintable()
 
 
 # Only the model's table name is written in; every value is a parameter.
@@ -189,7 +196,19 @@ def _json_body(response):
     if data is None:
         return None
     # As the client receives it: ErrorDetail, dates and lazy strings become plain JSON.
-    return json.loads(JSONRenderer().render(data))
+    return _without_nul(json.loads(JSONRenderer().render(data)))
+
+
+def _without_nul(value):
+    """PostgreSQL's JSON cannot hold a NUL character; a refusal that repeats one (a form field
+    sent with %00) is kept with U+FFFD in its place."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def _replay(record):
