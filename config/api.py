@@ -7,6 +7,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.text import json_storable
 from apps.orders.exceptions import OrderError
 
 
@@ -34,27 +35,6 @@ class ApiMetadata(SimpleMetadata):
 UNSTORABLE_TEXT = _("Text may not contain NUL characters or unpaired surrogates.")
 
 
-def _storable(value):
-    """True unless `value` (parsed JSON) holds a string with a NUL character, which PostgreSQL
-    cannot store, or an unpaired surrogate (a "\\ud800" escape), which is not Unicode text and
-    cannot be written back as UTF-8."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return False
-        if value.isascii():
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_storable(key) and _storable(item) for key, item in value.items())
-    if isinstance(value, list):
-        return all(_storable(item) for item in value)
-    return True
-
-
 class StrictJSONParser(JSONParser):
     """DRF's JSON parser, refusing (400) text no field could take: NUL characters and unpaired
     surrogates. Refused here, they never reach a refusal message that echoes them (which the
@@ -62,6 +42,6 @@ class StrictJSONParser(JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        if not _storable(data):
+        if not json_storable(data):
             raise ParseError(UNSTORABLE_TEXT)
         return data

@@ -278,16 +278,6 @@ class GoldPurchaseViewSet(RefusalsLikeTheServices, mixins.ListModelMixin, viewse
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        summary="Buy a year of Gold (suppliers)",
-        description="At the price PACTLINE_GOLD_PRICE_USD. By card the year is added at once; "
-        "a T/T answers `pending` with bank details and adds the year when the money arrives. "
-        "A renewal starts when the current year ends. Refused (400): a Gold payment still on its "
-        "way, or a membership that does not end within PACTLINE_GOLD_RENEWAL_DAYS.",
-        request=GoldPurchaseStartSerializer,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses=answers(GoldPurchaseSerializer, 400, 403, 409, ok_status=201),
-    )
-    @extend_schema(
         summary="Cancel a bank transfer for Gold not yet made (suppliers)",
         description="Only while nothing of it has arrived (400 otherwise); a transfer sent "
         "later is returned. Another supplier's purchase is a 404.",
@@ -300,6 +290,16 @@ class GoldPurchaseViewSet(RefusalsLikeTheServices, mixins.ListModelMixin, viewse
         purchase = services.gold_purchase_cancel(purchase=purchase, acting_user=request.user)
         return Response(GoldPurchaseSerializer(purchase).data)
 
+    @extend_schema(
+        summary="Buy a year of Gold (suppliers)",
+        description="At the price PACTLINE_GOLD_PRICE_USD. By card the year is added at once; "
+        "a T/T answers `pending` with bank details and adds the year when the money arrives. "
+        "A renewal starts when the current year ends. Refused (400): a Gold payment still on its "
+        "way, or a membership that does not end within PACTLINE_GOLD_RENEWAL_DAYS.",
+        request=GoldPurchaseStartSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses=answers(GoldPurchaseSerializer, 400, 403, 409, ok_status=201),
+    )
     @idempotent
     def create(self, request):
         data = validated(GoldPurchaseStartSerializer, request)

@@ -24,6 +24,7 @@ from apps.accounts.notifications import notification_send
 from apps.core.dates import local_date
 from apps.core.money import format_money
 from apps.core.sql import columns, instance
+from apps.core.text import json_storable
 from apps.escrow.exceptions import (
     LedgerUnbalanced,
     Overpayment,
@@ -507,11 +508,22 @@ def _order_after_payment(order, payment, now, *, held=None):
         notify(order, order.supplier, "payment_received", context={"payment": payment})
 
 
+# No bank transfer is larger: ten trillion in major units. Anything above is a provider's
+# error, refused before it could overflow the ledger's 64-bit balances.
+MAX_TRANSFER = 10**15
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python's json accepts them
+
+
 def _transfer_amount(data):
     amount = data.get("amount")
     # Minor units: a whole, positive number, never a string, a fraction or a boolean.
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise WebhookRejected("transfer amount must be a positive whole number of minor units")
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_TRANSFER:
+        raise WebhookRejected(
+            "transfer amount must be a positive whole number of minor units, at most 10^15"
+        )
     return amount
 
 
@@ -528,10 +540,12 @@ def webhook_receive(*, provider_name, body: bytes, signature_header, now=None) -
     now = now or timezone.now()
     provider(provider_name).verify_webhook(body=body, signature_header=signature_header, now=now)
     try:
-        event = json.loads(body)
+        event = json.loads(body, parse_constant=_no_constant)
         event_id, event_type, data = event["id"], event["type"], event.get("data", {})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise WebhookRejected("malformed event") from exc
+    if not json_storable(event):  # kept as it came, so it must be storable as JSON
+        raise WebhookRejected("malformed event")
     id_limit = WebhookEvent._meta.get_field("event_id").max_length
     type_limit = WebhookEvent._meta.get_field("type").max_length
     if not (

@@ -249,7 +249,11 @@ class OrderSummarySerializer(serializers.ModelSerializer):
     reference = serializers.CharField()
     party = serializers.SerializerMethodField(help_text="How the caller takes part in the order.")
     buyer = PartySerializer(allow_null=True, help_text="Null while the buyer has no account.")
-    buyer_email = serializers.EmailField(help_text="The address the order was drafted for.")
+    # Not an EmailField: it is empty on an order the buyer started, which no email format allows.
+    buyer_email = serializers.CharField(
+        help_text="The email address a supplier drafted the order for; empty when the buyer "
+        "started the order."
+    )
     supplier = PartySerializer()
     currency = serializers.CharField(help_text="ISO 4217 code of every amount of the order.")
     total_amount = money()

@@ -4,9 +4,14 @@ Idempotency-Keys that are not plain text, ids that are not numbers. Found by fuz
 with schemathesis against its OpenAPI schema."""
 
 import pytest
+import yaml
+from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.escrow.models import IdempotencyRecord, LedgerEntry, Payment
+from apps.escrow import services as escrow_services
+from apps.escrow.models import IdempotencyRecord, LedgerEntry, Payment, WebhookEvent
+from apps.escrow.providers.sandbox import sign
 from apps.orders.models import Order
 from tests.escrow.helpers import assert_ledger_invariants, confirmed_order
 from tests.factories import EligibleSupplierFactory
@@ -113,3 +118,98 @@ def test_a_nul_character_in_a_form_field_is_a_400(key):
             **headers,
         )
         assert replay.status_code == 400 and replay.headers["Idempotent-Replayed"] == "true"
+
+
+# --- the provider's webhook: signed, but still odd ------------------------------------------
+
+
+def signed_post(body: bytes):
+    signature = sign(body, int(timezone.now().timestamp()))
+    return Client().post(
+        "/api/v1/escrow/webhooks/sandbox/",
+        data=body,
+        content_type="application/json",
+        HTTP_PACTLINE_SIGNATURE=signature,
+    )
+
+
+def tt_payment():
+    order = confirmed_order()
+    return escrow_services.payment_start(
+        order=order, acting_user=order.buyer, purpose="deposit", method="tt"
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"reference": "REF", "amount": NaN}',
+        '{"reference": "REF", "amount": Infinity}',
+        '{"reference": "REF\\u0000", "amount": 1}',
+        '{"reference": "REF", "note": "\\ud800", "amount": 1}',
+    ],
+)
+def test_a_signed_event_json_cannot_keep_is_a_400_and_changes_nothing(data):
+    payment = tt_payment()
+    data = data.replace("REF", payment.provider_reference)
+    body = f'{{"id": "evt_odd", "type": "payment.transfer_received", "data": {data}}}'.encode()
+
+    response = signed_post(body)
+
+    assert (response.status_code, response.json()) == (400, {"detail": "malformed event"})
+    assert not WebhookEvent.objects.exists()
+    assert Payment.objects.get(pk=payment.pk).received_amount == 0
+
+
+@pytest.mark.parametrize("amount", [10**15 + 1, 2**63 - 1, 2**63, 10**30])
+def test_a_transfer_larger_than_any_bank_sends_is_a_400(amount):
+    payment = tt_payment()
+    body = (
+        f'{{"id": "evt_big", "type": "payment.transfer_received", '
+        f'"data": {{"reference": "{payment.provider_reference}", "amount": {amount}}}}}'
+    ).encode()
+
+    response = signed_post(body)
+
+    assert response.status_code == 400
+    assert "at most 10^15" in response.json()["detail"]
+    assert not LedgerEntry.objects.exists()
+    assert_ledger_invariants()
+
+
+def test_the_largest_transfer_allowed_arrives_and_the_excess_goes_back():
+    payment = tt_payment()
+    body = (
+        f'{{"id": "evt_max", "type": "payment.transfer_received", '
+        f'"data": {{"reference": "{payment.provider_reference}", "amount": {10**15}}}}}'
+    ).encode()
+
+    assert signed_post(body).status_code == 200
+
+    payment.refresh_from_db()
+    assert payment.received_amount == payment.amount
+    assert_ledger_invariants()
+
+
+# --- the schema says what the endpoints take and answer ---------------------------------------
+
+
+def test_the_schema_documents_buying_gold_on_create_and_cancelling_on_cancel():
+    paths = yaml.safe_load(Client().get("/api/schema/").content)["paths"]
+    buy = paths["/api/v1/gold-purchases/"]["post"]
+    cancel = paths["/api/v1/gold-purchases/{id}/cancel/"]["post"]
+
+    assert buy["summary"] == "Buy a year of Gold (suppliers)"
+    assert "Idempotency-Key" in {p["name"] for p in buy["parameters"]}
+    assert set(buy["responses"]) >= {"201", "400", "403"}
+    assert cancel["summary"].startswith("Cancel a bank transfer")
+    assert "requestBody" not in cancel
+    assert set(cancel["responses"]) >= {"200", "404"}
+    assert "201" not in cancel["responses"]
+
+
+def test_the_schema_allows_the_empty_buyer_email_of_an_order_the_buyer_started():
+    schema = yaml.safe_load(Client().get("/api/schema/").content)
+    email = schema["components"]["schemas"]["OrderSummary"]["properties"]["buyer_email"]
+
+    assert email["type"] == "string" and "format" not in email
