@@ -10,6 +10,7 @@ Every call that moves money takes an Idempotency-Key header (apps/escrow/idempot
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -21,6 +22,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.escrow import selectors, services, webhooks
+from apps.escrow.filters import StatementFilter
 from apps.escrow.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from apps.escrow.models import GoldPurchase, LedgerPosting, Payout
 from apps.escrow.serializers import (
@@ -190,6 +192,8 @@ class OrderEscrowViewSet(RefusalsLikeTheServices, viewsets.GenericViewSet):
 @extend_schema(tags=["escrow"])
 class StatementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = StatementLineSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = StatementFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -200,7 +204,19 @@ class StatementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         summary="The caller's statement",
         description="Every posting on the caller's own accounts, newest first: a buyer's "
         "payments into escrow and refunds back; a supplier's releases, payouts and failed "
-        "payouts returned. Never anyone else's.",
+        "payouts returned. Never anyone else's. Optionally for a period (`date_from`, "
+        "`date_to`: days in the caller's time zone, both included) and one `currency`; a "
+        "period that ends before it starts, or a date or currency that is not one, is a 400 "
+        "with the message on that parameter.",
+        responses={
+            200: StatementLineSerializer(many=True),
+            400: OpenApiResponse(
+                error_body(
+                    {"date_to": ["The period ends before it starts: choose a later end date."]}
+                ),
+                "A parameter is not valid: messages by parameter.",
+            ),
+        },
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

@@ -33,6 +33,7 @@ urlpatterns = [
         name="supplier_gold_simulate",
     ),
     path("statements/", views.statements, name="statements"),
+    path("statements/csv/", views.statements_csv, name="statements_csv"),
 ]
 
 api_urlpatterns = [

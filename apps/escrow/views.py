@@ -6,12 +6,18 @@ Thin, like the order pages: orders come from the scoped selectors (someone else'
 404), money moves only through apps.escrow.services, and a refusal (an OrderError) becomes a form
 error or a message, never a 500. Changes are POST only."""
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,8 +26,9 @@ from django_fsm import TransitionNotAllowed
 from apps.accounts.decorators import role_required
 from apps.accounts.models import User
 from apps.core.dates import local_date
-from apps.core.money import format_money
+from apps.core.money import format_money, to_major
 from apps.escrow import selectors, services
+from apps.escrow.filters import StatementFilter, zone_of
 from apps.escrow.forms import (
     GoldPurchaseForm,
     PaymentForm,
@@ -376,17 +383,114 @@ def supplier_payout_simulate(request, pk):
 # --- statements ----------------------------------------------------------------------------------
 
 
+def _statement_viewer(request):
+    if request.user.role not in (User.Role.BUYER, User.Role.SUPPLIER):
+        raise PermissionDenied  # staff read the whole ledger in the admin
+
+
+def _statement_filter(request):
+    return StatementFilter(
+        request.GET or None,
+        queryset=selectors.statement_lines_for(user=request.user),
+        request=request,
+    )
+
+
 @login_required
 def statements(request):
     """The viewer's own ledger lines, newest first: a buyer's payments and refunds, a supplier's
-    releases and payouts."""
-    if request.user.role not in (User.Role.BUYER, User.Role.SUPPLIER):
-        raise PermissionDenied  # staff read the whole ledger in the admin
-    lines = selectors.statement_lines_for(user=request.user)
-    page = Paginator(lines, STATEMENT_LINES_PER_PAGE).get_page(request.GET.get("page"))
+    releases and payouts; for a period and a currency if asked, and as a CSV download."""
+    _statement_viewer(request)
+    filterset = _statement_filter(request)
+    page = Paginator(filterset.qs, STATEMENT_LINES_PER_PAGE).get_page(request.GET.get("page"))
     for line in page.object_list:
         line.magnitude = abs(line.amount)
-    return render(request, "escrow/statements.html", {"page": page})
+    return render(
+        request,
+        "escrow/statements.html",
+        {"page": page, "form": filterset.form, "filtered": filterset.is_filtered},
+    )
+
+
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value):
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+class _Echo:
+    """csv.writer's file: hands each written row back instead of storing it."""
+
+    def write(self, value):
+        return value
+
+
+def _statement_file_name(data):
+    parts = ["pactline-statement"]
+    if data.get("date_from"):
+        parts.append(f"from-{data['date_from']:%Y-%m-%d}")
+    if data.get("date_to"):
+        parts.append(f"to-{data['date_to']:%Y-%m-%d}")
+    if data.get("currency"):
+        parts.append(data["currency"])
+    return "-".join(parts) + ".csv"
+
+
+@login_required
+def statements_csv(request):
+    """The statement the page shows (the same filters, every line, newest first) as a CSV file
+    for a spreadsheet or the bookkeeping: times in the viewer's time zone, amounts in major
+    units. Where the language writes decimals with a comma (Dutch), the columns are separated
+    by semicolons, as spreadsheets there expect."""
+    _statement_viewer(request)
+    filterset = _statement_filter(request)
+    if filterset.is_bound and not filterset.form.is_valid():
+        # The page shows what is wrong with the period.
+        return redirect(reverse("statements") + "?" + request.GET.urlencode())
+    zone = zone_of(request.user)
+    language = translation.get_language()
+    decimal_separator = get_format("DECIMAL_SEPARATOR")
+    writer = csv.writer(_Echo(), delimiter=";" if decimal_separator == "," else ",")
+    header = [
+        _("Date (%(time_zone)s)") % {"time_zone": zone.key},
+        _("Type"),
+        _("Description"),
+        _("Order"),
+        _("Account"),
+        _("Currency"),
+        _("Amount"),
+        _("Ledger entry"),
+    ]
+    lines = filterset.qs
+
+    def rows():
+        # Streamed after the view returns: the viewer's language and time zone are fixed here.
+        with translation.override(language):
+            yield "\ufeff" + writer.writerow(header)  # the BOM: spreadsheets then read UTF-8
+            for line in lines.iterator(chunk_size=500):
+                entry = line.entry
+                amount = str(to_major(line.amount, line.currency))
+                yield writer.writerow(
+                    [
+                        timezone.localtime(entry.created_at, zone).strftime("%Y-%m-%d %H:%M:%S"),
+                        _text_cell(entry.get_kind_display()),
+                        _text_cell(entry.description),
+                        entry.order.reference if entry.order_id else "",
+                        _text_cell(line.account.get_kind_display()),
+                        line.currency,
+                        amount.replace(".", decimal_separator),
+                        entry.pk,
+                    ]
+                )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    file_name = _statement_file_name(filterset.form.cleaned_data if filterset.is_bound else {})
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    patch_cache_control(response, private=True, no_store=True)  # bank data: no copies kept
+    return response
 
 
 # --- Gold membership ---------------------------------------------------------------------------

@@ -3,8 +3,11 @@ confirm, the deposit by T/T (the sandbox provider's signed webhook), the balance
 confirm receipt, and the supplier's released balance paid out."""
 
 import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.escrow.models import Payment, Payout
@@ -154,6 +157,20 @@ def test_an_order_is_paid_by_tt_and_card_shipped_received_and_paid_out(new_page)
     expect(seller.get_by_role("cell", name=re.compile("Release to supplier"))).to_be_visible()
     # A payout leaves the available balance and reaches the bank account: two lines.
     expect(seller.get_by_role("cell", name=re.compile("Payout to supplier"))).to_have_count(2)
+    # Today's US dollar lines, downloaded for the bookkeeping.
+    zone = ZoneInfo(supplier.timezone)  # the account's time zone, not the browser's
+    today = timezone.localdate(timezone=zone).isoformat()
+    seller.get_by_label("From").fill(today)
+    seller.get_by_label("Currency").select_option("USD")
+    seller.get_by_role("button", name="Show").click()
+    expect(seller.get_by_role("cell", name=re.compile("Release to supplier"))).to_be_visible()
+    with seller.expect_download() as download:
+        seller.get_by_role("link", name="Download CSV").click()
+    assert download.value.suggested_filename == f"pactline-statement-from-{today}-USD.csv"
+    statement = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert statement.startswith(f"Date ({zone.key}),Type,Description,Order,Account,")
+    assert statement.count("Payout to supplier") == 2 and "Release to supplier" in statement
+    assert ",USD,950.00," in statement and ",USD,-950.00," in statement
     shopper.get_by_role("link", name="Statements").click()
     expect(shopper.get_by_role("cell", name=re.compile("Payment into escrow"))).to_have_count(2)
 
