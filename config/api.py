@@ -19,7 +19,61 @@ def exception_handler(exc, context):
         if not body:
             body = {exc.field or "detail": [str(exc.message)]}
         return Response(body, status=exc.http_status)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, ParseError) and response is not None:
+        # A body that is not JSON: the documented shape of every 400, {"detail": [message]}.
+        response.data = {"detail": [str(exc.detail)]}
+    return response
+
+
+# --- the schema ----------------------------------------------------------------------------------
+
+INVALID_PAGE = {
+    "description": "No such page: `page` is not a number or is past the last page "
+    '(`{"detail": "Invalid page."}`).',
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"detail": {"type": "string"}},
+                "example": {"detail": "Invalid page."},
+            }
+        }
+    },
+}
+INVALID_FILTER = {
+    "description": "A query parameter's value is not one it takes: messages by parameter.",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "example": {
+                    "status": [
+                        "Select a valid choice. shipped2 is not one of the available choices."
+                    ]
+                },
+            }
+        }
+    },
+}
+
+
+def document_list_answers(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the answers DRF itself gives on lists, which no
+    view documents of its own accord. A paginated list answers 404 for a page that does not
+    exist; a list with filters answers 400 for a value a filter does not take."""
+    for path_item in result.get("paths", {}).values():
+        operation = path_item.get("get")
+        if operation is None:
+            continue
+        query = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+        responses = operation.setdefault("responses", {})
+        if "page" in query:
+            responses.setdefault("404", INVALID_PAGE)
+        if query - {"page"}:
+            responses.setdefault("400", INVALID_FILTER)
+    return result
 
 
 class ApiMetadata(SimpleMetadata):

@@ -335,6 +335,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",  # the default
+        "config.api.document_list_answers",
+    ],
     # Two choice sets share the field name "method": paying into escrow, and paying for Gold.
     "ENUM_NAME_OVERRIDES": {
         "MethodEnum": "apps.escrow.models.Payment.Method",  # its name before Gold came

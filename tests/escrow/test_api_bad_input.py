@@ -48,7 +48,9 @@ def test_nul_characters_and_lone_surrogates_are_a_400(body, key):
     response = post_raw(client_for(order.buyer), f"{ORDERS}{order.pk}/payments/", body, **headers)
 
     assert response.status_code == 400, response.content
-    assert "NUL characters or unpaired surrogates" in response.json()["detail"]
+    assert response.json() == {
+        "detail": ["Text may not contain NUL characters or unpaired surrogates."]
+    }
     assert not Payment.objects.exists() and not LedgerEntry.objects.exists()
     assert not IdempotencyRecord.objects.filter(response_status__isnull=True).exists()
     assert Order.objects.get(pk=order.pk).status == Order.Status.CONFIRMED
