@@ -10,7 +10,6 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -383,9 +382,8 @@ def supplier_payout_simulate(request, pk):
 # --- statements ----------------------------------------------------------------------------------
 
 
-def _statement_viewer(request):
-    if request.user.role not in (User.Role.BUYER, User.Role.SUPPLIER):
-        raise PermissionDenied  # staff read the whole ledger in the admin
+# Staff read the whole ledger in the admin.
+statement_reader = role_required(User.Role.BUYER, User.Role.SUPPLIER)
 
 
 def _statement_filter(request):
@@ -396,11 +394,10 @@ def _statement_filter(request):
     )
 
 
-@login_required
+@statement_reader
 def statements(request):
     """The viewer's own ledger lines, newest first: a buyer's payments and refunds, a supplier's
     releases and payouts; for a period and a currency if asked, and as a CSV download."""
-    _statement_viewer(request)
     filterset = _statement_filter(request)
     page = Paginator(filterset.qs, STATEMENT_LINES_PER_PAGE).get_page(request.GET.get("page"))
     for line in page.object_list:
@@ -439,13 +436,12 @@ def _statement_file_name(data):
     return "-".join(parts) + ".csv"
 
 
-@login_required
+@statement_reader
 def statements_csv(request):
     """The statement the page shows (the same filters, every line, newest first) as a CSV file
     for a spreadsheet or the bookkeeping: times in the viewer's time zone, amounts in major
     units. Where the language writes decimals with a comma (Dutch), the columns are separated
     by semicolons, as spreadsheets there expect."""
-    _statement_viewer(request)
     filterset = _statement_filter(request)
     if filterset.is_bound and not filterset.form.is_valid():
         # The page shows what is wrong with the period.
