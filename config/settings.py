@@ -315,6 +315,8 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", "60/minute"),
         "user": env("API_THROTTLE_USER", "600/minute"),
         "auth_token": env("API_THROTTLE_AUTH_TOKEN", "10/minute"),
+        # Calls that check the account's password again (the payout bank account).
+        "password_check": env("API_THROTTLE_PASSWORD_CHECK", "10/minute"),
     },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
@@ -425,6 +427,9 @@ PACTLINE_SANDBOX_WEBHOOK_SECRET = env("PACTLINE_SANDBOX_WEBHOOK_SECRET") or (
     "sandbox-" + hashlib.sha256(f"{SECRET_KEY}:sandbox-webhooks".encode()).hexdigest()
 )
 PACTLINE_IDEMPOTENCY_KEY_HOURS = env_int("PACTLINE_IDEMPOTENCY_KEY_HOURS", 48)
+# After a supplier changes its payout bank account, payouts to the new one wait this long (the
+# first account ever set is not held): time to read the email about the change.
+PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS = env_int("PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS", 24)
 # Orders: the latest ship-by date a contract may name, in days from today.
 PACTLINE_ORDER_MAX_SHIP_BY_DAYS = env_int("PACTLINE_ORDER_MAX_SHIP_BY_DAYS", 730)
 

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from apps.accounts.models import MEDIATORS_GROUP, CompanyProfile, User
+from apps.escrow.models import PayoutAccount
 from apps.orders.models import Order, OrderEvent, OrderMessage
 from apps.suppliers.models import SupplierProfile
 
@@ -65,13 +66,31 @@ class SupplierProfileFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(AccountFactory, role=User.Role.SUPPLIER)
 
 
+class PayoutAccountFactory(factory.django.DjangoModelFactory):
+    """A current payout bank account (a Dutch IBAN), payouts possible at once."""
+
+    class Meta:
+        model = PayoutAccount
+
+    supplier = factory.SubFactory("tests.factories.SupplierFactory", payout_account=None)
+    holder_name = factory.LazyAttribute(lambda a: f"{a.supplier.email} B.V.")
+    country = "NL"
+    iban = "NL91ABNA0417164300"
+    bic = "ABNANL2A"
+    bank_name = "ABN AMRO BANK N.V."
+    created_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
+    payouts_from = factory.LazyAttribute(lambda a: a.created_at)
+
+
 class SupplierFactory(UserFactory):
-    """A basic-tier supplier. SupplierFactory(supplier_profile__verified_at=...) and the
-    factories below set its standing."""
+    """A basic-tier supplier with a payout bank account (payout_account=None for one without).
+    SupplierFactory(supplier_profile__verified_at=...) and the factories below set its
+    standing."""
 
     role = User.Role.SUPPLIER
     email = factory.Sequence(lambda n: f"supplier{n}@example.com")
     supplier_profile = factory.RelatedFactory(SupplierProfileFactory, factory_related_name="user")
+    payout_account = factory.RelatedFactory(PayoutAccountFactory, factory_related_name="supplier")
 
 
 class VerifiedSupplierFactory(SupplierFactory):

@@ -17,6 +17,7 @@ from apps.escrow.models import (
     LedgerPosting,
     Payment,
     Payout,
+    PayoutAccount,
     WebhookEvent,
 )
 from apps.escrow.views import sandbox_simulatable, sandbox_transfer_simulate
@@ -172,6 +173,44 @@ class IdempotencyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["user"]
 
 
+class CurrentAccountFilter(admin.SimpleListFilter):
+    title = _("current")
+    parameter_name = "current"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Current")), ("no", _("Replaced"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(replaced_at__isnull=self.value() == "yes")
+        return queryset
+
+
+@admin.register(PayoutAccount)
+class PayoutAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Suppliers' payout bank accounts, current and replaced: staff reconcile payouts against
+    them, and only the supplier changes them (with its password)."""
+
+    list_display = [
+        "supplier",
+        "masked",
+        "holder_name",
+        "country",
+        "bic",
+        "created_at",
+        "payouts_from",
+        "replaced_at",
+    ]
+    list_filter = [CurrentAccountFilter, "country"]
+    search_fields = ["supplier__email", "holder_name", "iban", "account_number", "bic"]
+    list_select_related = ["supplier"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("account"))
+    def masked(self, obj):
+        return obj.masked
+
+
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only rows; the status moves only through the actions, which call the service."""
@@ -181,12 +220,13 @@ class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "supplier",
         "amount_display",
         "status",
+        "destination",
         "provider_reference",
         "created_at",
         "updated_at",
     ]
     list_filter = ["status", "currency"]
-    search_fields = ["supplier__email", "provider_reference"]
+    search_fields = ["supplier__email", "provider_reference", "account__iban"]
     list_select_related = ["supplier"]
     actions = ["mark_processing", "mark_paid", "mark_failed"]
 

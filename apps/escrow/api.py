@@ -16,12 +16,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.escrow import selectors, services, webhooks
+from apps.escrow.exceptions import PayoutAccountNotReady
 from apps.escrow.filters import StatementFilter
 from apps.escrow.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from apps.escrow.models import GoldPurchase, LedgerPosting, Payout
@@ -32,6 +34,8 @@ from apps.escrow.serializers import (
     PaymentSerializer,
     PaymentStartedSerializer,
     PaymentStartSerializer,
+    PayoutAccountSerializer,
+    PayoutAccountSetSerializer,
     PayoutRequestSerializer,
     PayoutSerializer,
     RefundSerializer,
@@ -63,6 +67,16 @@ class RefusalsLikeTheServices:
         if request.authenticators and not request.successful_authenticator:
             raise NotAuthenticated
         raise WrongParty(message)
+
+
+class PasswordCheckThrottle(UserRateThrottle):
+    """Calls that check the account's password: a few a minute per user (the rate
+    "password_check"), so a stolen token cannot be used to guess it. Reads are not counted."""
+
+    scope = "password_check"
+
+    def allow_request(self, request, view):
+        return request.method in SAFE_METHODS or super().allow_request(request, view)
 
 
 def validated(serializer_class, request):
@@ -272,6 +286,59 @@ class PayoutViewSet(RefusalsLikeTheServices, mixins.ListModelMixin, viewsets.Gen
             supplier=request.user, amount=data["amount"], currency=data["currency"]
         )
         return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["escrow"])
+class PayoutAccountView(RefusalsLikeTheServices, APIView):
+    """/api/v1/payout-account/: the one bank account the supplier's payouts go to."""
+
+    permission_classes = [IsAuthenticated, IsSupplierAccount]
+    throttle_classes = [*APIView.throttle_classes, PasswordCheckThrottle]
+
+    @extend_schema(
+        summary="The supplier's payout bank account",
+        description="Masked. 404 while the supplier has not set one. Suppliers only (403).",
+        responses={
+            200: PayoutAccountSerializer,
+            403: ERRORS[403],
+            404: OpenApiResponse(
+                error_body({"detail": ["Add the bank account your payouts go to first."]}),
+                "No account set yet.",
+            ),
+        },
+    )
+    def get(self, request):
+        account = selectors.payout_account_current(supplier=request.user)
+        if account is None:
+            return Response(
+                {"detail": [str(PayoutAccountNotReady.default_message)]},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(PayoutAccountSerializer(account).data)
+
+    @extend_schema(
+        summary="Set or change the payout bank account (suppliers)",
+        description="Confirmed with the account's password. An IBAN where the bank's country "
+        "uses them (checked digit by digit), else the account number with the bank's BIC. The "
+        "supplier is emailed about it; payouts to a changed account (not the first) start "
+        "after PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS (`payouts_from`). The same details again "
+        "change nothing. Refused (400, messages by field): a wrong password, an IBAN with "
+        "wrong check digits or length, an IBAN or BIC of another country than `country`, a "
+        "missing BIC with an account number. Wrong passwords are throttled (429).",
+        request=PayoutAccountSetSerializer,
+        responses={
+            200: PayoutAccountSerializer,
+            400: OpenApiResponse(
+                error_body({"iban": ["This IBAN's check digits do not match: look for a typo."]}),
+                "Refused: messages by field.",
+            ),
+            403: ERRORS[403],
+        },
+    )
+    def put(self, request):
+        data = validated(PayoutAccountSetSerializer, request)
+        account = services.payout_account_set(supplier=request.user, **data)
+        return Response(PayoutAccountSerializer(account).data)
 
 
 @extend_schema(tags=["escrow"])

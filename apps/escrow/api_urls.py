@@ -20,6 +20,7 @@ urlpatterns = [
         api.ProviderWebhookView.as_view(),
         name="escrow-webhook",
     ),
+    path("payout-account/", api.PayoutAccountView.as_view(), name="api-payout-account"),
     *api_urlpatterns,
     *router.urls,
 ]

@@ -21,6 +21,23 @@ class PayoutRefused(EscrowError):
     default_message = _("This payout cannot be made.")
 
 
+class PayoutAccountInvalid(EscrowError):
+    default_message = _("Correct the bank details where marked.")
+
+
+class PayoutAccountNotReady(PayoutRefused):
+    """No bank account to pay out to yet, or a changed one still held."""
+
+    field = "detail"
+    http_status = 409
+    default_message = _("Add the bank account your payouts go to first.")
+
+
+class PasswordMismatch(EscrowError):
+    field = "password"
+    default_message = _("This is not your password.")
+
+
 class IdempotencyConflict(EscrowError):
     http_status = 409
     default_message = _(

@@ -4,7 +4,10 @@ these fields."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.choices import BlankChoiceIterator
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
 from apps.core.money import format_money, parse_major
 from apps.escrow.models import GoldPurchase, Payment
@@ -165,6 +168,45 @@ class PayoutRequestForm(forms.Form):
             )
         cleaned["amount_minor"] = amount
         return cleaned
+
+
+class PayoutAccountForm(forms.Form):
+    """The bank account payouts go to. apps.escrow.bank checks the details (the service's
+    messages land on these fields); the password confirms that it is the supplier asking."""
+
+    holder_name = forms.CharField(
+        label=_("Account holder"),
+        max_length=200,
+        help_text=_("The name the bank account is held in, usually your company's."),
+    )
+    country = LazyTypedChoiceField(
+        label=_("Bank country"),
+        choices=BlankChoiceIterator(countries, [("", _("Choose the bank's country"))]),
+    )
+    iban = forms.CharField(
+        label=_("IBAN"),
+        max_length=60,
+        required=False,
+        help_text=_("Where the bank's country uses IBANs (Europe, Türkiye and others)."),
+    )
+    account_number = forms.CharField(
+        label=_("Account number"),
+        max_length=60,
+        required=False,
+        help_text=_("Where the bank's country has no IBANs (China, India, the US and others)."),
+    )
+    bic = forms.CharField(
+        label=_("BIC (SWIFT code)"),
+        max_length=20,
+        required=False,
+        help_text=_("Needed with an account number; with an IBAN only if we cannot find it."),
+    )
+    password = forms.CharField(
+        label=_("Your Pactline password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("To confirm that it is you changing where your money goes."),
+    )
 
 
 class GoldPurchaseForm(forms.Form):

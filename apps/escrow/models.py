@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from apps.core.money import CURRENCY_CHOICES
@@ -206,6 +207,61 @@ class WebhookEvent(models.Model):
         return f"{self.provider}:{self.event_id}"
 
 
+class PayoutAccount(models.Model):
+    """The bank account a supplier's payouts go to. A row is never edited: a change writes a new
+    row and marks the one before it replaced, so every payout's destination stays on record.
+    After a change (not the first account) payouts wait until `payouts_from`, so that whoever
+    took over a login cannot have the balance sent to an account of theirs before the supplier
+    has read the email about it."""
+
+    supplier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_accounts"
+    )
+    holder_name = models.CharField(_("account holder"), max_length=140)
+    country = models.CharField(_("bank country"), max_length=2)
+    # One of the two: an IBAN where the bank's country has them, else the national account
+    # number. Both stored compact and upper case.
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    account_number = models.CharField(_("account number"), max_length=34, blank=True)
+    bic = models.CharField(_("BIC (SWIFT code)"), max_length=11, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=140, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    payouts_from = models.DateTimeField()
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("payout bank account")
+        verbose_name_plural = _("payout bank accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier"],
+                condition=Q(replaced_at__isnull=True),
+                name="escrow_one_current_payout_account",
+            ),
+            models.CheckConstraint(
+                condition=(Q(iban="") & ~Q(account_number="") & ~Q(bic=""))
+                | (~Q(iban="") & Q(account_number="")),
+                name="escrow_payout_account_iban_or_number_with_bic",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.masked} ({self.holder_name})"
+
+    @property
+    def country_name(self):
+        return countries.name(self.country) or self.country
+
+    @property
+    def masked(self):
+        """The number as pages, emails and statements show it: enough to recognise, too little
+        to use. An IBAN keeps its country, check digits and last four; a number its last four."""
+        if self.iban:
+            return f"{self.iban[:4]} \u2022\u2022\u2022\u2022 {self.iban[-4:]}"
+        return f"\u2022\u2022\u2022\u2022 {self.account_number[-4:]}"
+
+
 class Payout(FSMModelMixin, models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
@@ -226,6 +282,13 @@ class Payout(FSMModelMixin, models.Model):
     provider = models.CharField(max_length=32, default="sandbox")
     provider_reference = models.CharField(max_length=64, unique=True, null=True, blank=True)
     failure_reason = models.CharField(max_length=255, blank=True)
+    # Where it went, as the supplier's account stood when the payout was asked for (that row is
+    # never edited); `destination` is its masked number and holder, kept with the payout.
+    # Payouts made before accounts were recorded have neither.
+    account = models.ForeignKey(
+        PayoutAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts"
+    )
+    destination = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,6 +12,7 @@ from apps.escrow.models import (
     LedgerPosting,
     Payment,
     Payout,
+    PayoutAccount,
 )
 
 Kind = LedgerAccount.Kind
@@ -146,6 +147,11 @@ def payments_for(*, order):
 
 def payouts_for(*, supplier):
     return Payout.objects.filter(supplier=supplier)
+
+
+def payout_account_current(*, supplier) -> PayoutAccount | None:
+    """The bank account the supplier's payouts go to now, or None before it set one."""
+    return PayoutAccount.objects.filter(supplier=supplier, replaced_at__isnull=True).first()
 
 
 def gold_purchases_for(*, supplier):

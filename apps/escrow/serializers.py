@@ -10,7 +10,14 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from apps.core.money import CURRENCY_CHOICES
-from apps.escrow.models import GoldPurchase, LedgerAccount, LedgerEntry, Payment, Payout
+from apps.escrow.models import (
+    GoldPurchase,
+    LedgerAccount,
+    LedgerEntry,
+    Payment,
+    Payout,
+    PayoutAccount,
+)
 
 MINOR_UNITS = "Integer, in the minor unit of `currency` (ISO 4217): 1250 USD is US$ 12.50."
 MAX_AMOUNT = 9_223_372_036_854_775_807  # the amount columns' bound
@@ -187,6 +194,11 @@ class PayoutSerializer(serializers.ModelSerializer):
     failure_reason = serializers.CharField(
         read_only=True, help_text="Why the bank refused a failed payout, when it said."
     )
+    destination = serializers.CharField(
+        read_only=True,
+        help_text="The bank account it goes to, masked, with its holder, as it stood when the "
+        "payout was asked for. Empty on payouts from before accounts were recorded.",
+    )
 
     class Meta:
         model = Payout
@@ -196,6 +208,7 @@ class PayoutSerializer(serializers.ModelSerializer):
             "currency",
             "status",
             "reference",
+            "destination",
             "failure_reason",
             "created_at",
             "updated_at",
@@ -205,6 +218,64 @@ class PayoutSerializer(serializers.ModelSerializer):
 class PayoutRequestSerializer(serializers.Serializer):
     amount = money(min_value=1, max_value=MAX_AMOUNT)
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, help_text="ISO 4217 code.")
+
+
+class PayoutAccountSerializer(serializers.ModelSerializer):
+    """The bank account payouts go to, as the supplier may see it again: the number masked."""
+
+    account = serializers.CharField(
+        source="masked",
+        read_only=True,
+        help_text="The IBAN or account number, masked: country and check digits of an IBAN "
+        "and the last four characters.",
+    )
+    payouts_from = serializers.DateTimeField(
+        read_only=True,
+        help_text="Payouts to this account are possible from then on: at once for the first "
+        "account, after PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS for a changed one.",
+    )
+
+    class Meta:
+        model = PayoutAccount
+        fields = ["account", "holder_name", "country", "bic", "bank_name", "created_at"]
+        fields += ["payouts_from"]
+        read_only_fields = fields
+
+
+class PayoutAccountSetSerializer(serializers.Serializer):
+    """The details as typed; apps.escrow.bank checks them (400 with messages by field)."""
+
+    holder_name = serializers.CharField(max_length=200, help_text="The name the account is in.")
+    country = serializers.CharField(
+        max_length=2, help_text="ISO 3166-1 alpha-2 code of the bank's country."
+    )
+    iban = serializers.CharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required where the bank's country uses IBANs; spaces allowed.",
+    )
+    account_number = serializers.CharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required where the bank's country has no IBANs.",
+    )
+    bic = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="BIC (SWIFT code): required with an account number; with an IBAN, looked up "
+        "when left out.",
+    )
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        help_text="The account's password, to confirm the change (400 on `password` if wrong).",
+    )
 
 
 class GoldPurchaseSerializer(serializers.ModelSerializer):

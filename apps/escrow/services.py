@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
+from dataclasses import asdict
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -21,14 +22,18 @@ from django_fsm import TransitionNotAllowed
 
 from apps.accounts.models import User
 from apps.accounts.notifications import notification_send
-from apps.core.dates import local_date
+from apps.core.dates import local_date, local_datetime
 from apps.core.money import format_money
 from apps.core.sql import columns, instance
 from apps.core.text import json_storable
+from apps.escrow.bank import bank_details_check
 from apps.escrow.exceptions import (
     LedgerUnbalanced,
     Overpayment,
+    PasswordMismatch,
     PaymentRefused,
+    PayoutAccountInvalid,
+    PayoutAccountNotReady,
     PayoutRefused,
     WebhookRejected,
 )
@@ -39,9 +44,11 @@ from apps.escrow.models import (
     LedgerPosting,
     Payment,
     Payout,
+    PayoutAccount,
     WebhookEvent,
 )
 from apps.escrow.providers.sandbox import provider
+from apps.escrow.selectors import payout_account_current
 from apps.orders import events
 from apps.orders.exceptions import NotAParty, OutOfTurn, WrongParty
 from apps.orders.models import Order, OrderEvent
@@ -773,6 +780,7 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
     payable = LedgerAccount.objects.select_for_update().get(pk=payable.pk)
     if amount is None or amount <= 0:
         raise PayoutRefused(_("Ask for a positive amount."))
+    account = _payout_account_ready(supplier, now)
     # Covered claims the supplier owes come out of its balance before any payout.
     owed = supplier_owed(supplier=supplier, currency=currency)
     if amount > payable.balance - owed:
@@ -791,7 +799,14 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
             _("Your available balance is %(available)s.")
             % {"available": format_money(payable.balance, currency)}
         )
-    payout = Payout(supplier=supplier, amount=amount, currency=currency, created_at=now)
+    payout = Payout(
+        supplier=supplier,
+        amount=amount,
+        currency=currency,
+        created_at=now,
+        account=account,
+        destination=f"{account.masked} \u00b7 {account.holder_name}"[:200],
+    )
     payout.provider_reference = provider(payout.provider).payout_start(payout=payout)
     payout.save()
     if owed:
@@ -803,13 +818,88 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
         kind=LedgerEntry.Kind.PAYOUT,
         now=now,
         created_by=supplier,
-        description=f"Payout {payout.pk} to the supplier's bank account",
+        description=f"Payout {payout.pk} to {account.masked}",
         postings=[
             (payable, -amount),
             (ledger_account(Kind.PAYOUTS, currency, user=supplier), amount),
         ],
     )
     return payout
+
+
+def _payout_account_ready(supplier, now) -> PayoutAccount:
+    """The account a payout asked for now goes to; PayoutAccountNotReady when there is none or
+    a change is still held."""
+    account = payout_account_current(supplier=supplier)
+    if account is None:
+        raise PayoutAccountNotReady
+    if account.payouts_from > now:
+        raise PayoutAccountNotReady(
+            _(
+                "On %(changed)s your payout bank account was changed; payouts to it start on "
+                "%(start)s: a safety wait after a change."
+            )
+            % {
+                "changed": local_datetime(account.created_at),
+                "start": local_datetime(account.payouts_from),
+            }
+        )
+    return account
+
+
+@transaction.atomic
+def payout_account_set(
+    *, supplier, password, holder_name, country, iban="", account_number="", bic="", now=None
+) -> PayoutAccount:
+    """The supplier sets or changes the bank account its payouts go to, confirming with its
+    password (PayoutAccountInvalid with messages by field, the password's among them). Writes a
+    new row and marks the current one replaced, never editing one, so every payout's
+    destination stays on record. A change, unlike the first account, holds payouts for
+    PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS. The supplier is told by email either way; details
+    equal to the current account's change nothing. The supplier's row is locked, so two changes
+    at once are written one after the other (and timed after the lock, so in that order)."""
+    if supplier.role != User.Role.SUPPLIER:
+        raise WrongParty(_("Only suppliers have payouts."))
+    errors = {}
+    try:
+        details = bank_details_check(
+            holder_name=holder_name,
+            country=country,
+            iban=iban,
+            account_number=account_number,
+            bic=bic,
+        )
+    except PayoutAccountInvalid as exc:
+        errors = dict(exc.errors)
+    if not password or not supplier.check_password(password):
+        errors["password"] = [PasswordMismatch.default_message]
+    if errors:
+        raise PayoutAccountInvalid(errors=errors)
+    User.objects.select_for_update().filter(pk=supplier.pk).values_list("pk").get()
+    now = now or timezone.now()
+    current = payout_account_current(supplier=supplier)
+    if current is not None and all(
+        getattr(current, name) == value for name, value in asdict(details).items()
+    ):
+        return current
+    if current is not None:
+        current.replaced_at = now
+        current.save(update_fields=["replaced_at"])
+    hold = dt.timedelta(hours=settings.PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS)
+    account = PayoutAccount.objects.create(
+        supplier=supplier,
+        created_at=now,
+        payouts_from=now + hold if current is not None else now,
+        **asdict(details),
+    )
+    notification_send(
+        user=supplier,
+        kind="payout_account_changed" if current is not None else "payout_account_added",
+        template="escrow/email/payout_account",
+        context={"account": account, "previous": current},
+        link=reverse("supplier_payout_account"),
+    )
+    return account
 
 
 @transaction.atomic

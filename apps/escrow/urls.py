@@ -17,6 +17,11 @@ urlpatterns = [
     path("orders/<int:pk>/refund/", views.order_refund, name="order_refund"),
     path("supplier/payouts/", views.supplier_payouts, name="supplier_payouts"),
     path(
+        "supplier/payouts/bank-account/",
+        views.supplier_payout_account,
+        name="supplier_payout_account",
+    ),
+    path(
         "supplier/payouts/<int:pk>/simulate/",
         views.supplier_payout_simulate,
         name="supplier_payout_simulate",

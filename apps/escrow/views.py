@@ -8,6 +8,7 @@ error or a message, never a 500. Changes are POST only."""
 
 import csv
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -24,13 +25,15 @@ from django_fsm import TransitionNotAllowed
 
 from apps.accounts.decorators import role_required
 from apps.accounts.models import User
-from apps.core.dates import local_date
+from apps.core.dates import local_date, local_datetime
 from apps.core.money import format_money, to_major
 from apps.escrow import selectors, services
+from apps.escrow.bank import iban_countries
 from apps.escrow.filters import StatementFilter, zone_of
 from apps.escrow.forms import (
     GoldPurchaseForm,
     PaymentForm,
+    PayoutAccountForm,
     PayoutRequestForm,
     purposes_due,
     refund_form_for,
@@ -50,6 +53,7 @@ buyer_only = role_required(User.Role.BUYER)
 supplier_only = role_required(User.Role.SUPPLIER)
 STATEMENT_LINES_PER_PAGE = 50
 PAYOUTS_PER_PAGE = 25
+PAYOUT_ACCOUNTS_SHOWN = 10  # the last few accounts the current one replaced
 SANDBOX = "sandbox"
 
 INSTRUCTION_LABELS = {
@@ -311,6 +315,7 @@ def supplier_payouts(request):
     )
     for payout in page.object_list:
         payout.can_simulate = sandbox_payout_simulatable(payout)
+    account = selectors.payout_account_current(supplier=supplier)
     return render(
         request,
         "escrow/supplier_payouts.html",
@@ -319,6 +324,59 @@ def supplier_payouts(request):
             "form": form,
             "can_request": any(b.available > 0 for b in balances),
             "page": page,
+            "account": account,
+            "account_held": account is not None and account.payouts_from > timezone.now(),
+        },
+    )
+
+
+@supplier_only
+def supplier_payout_account(request):
+    """The bank account payouts go to: the current one (masked) and the earlier ones, and the
+    form that sets a new one, confirmed with the password. Wrong passwords count against
+    allauth's reauthentication limit; the typed details stay on the form either way."""
+    supplier = request.user
+    current = selectors.payout_account_current(supplier=supplier)
+    # A change starts from the current holder and country; the number is typed anew.
+    initial = {"holder_name": current.holder_name, "country": current.country} if current else {}
+    form = PayoutAccountForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if not ratelimit.consume(request, action="reauthenticate", user=supplier):
+            form.add_error(
+                None, _("Too many attempts to confirm your password. Wait a minute and try again.")
+            )
+        else:
+            try:
+                account = services.payout_account_set(
+                    supplier=supplier,
+                    password=form.cleaned_data["password"],
+                    holder_name=form.cleaned_data["holder_name"],
+                    country=form.cleaned_data["country"],
+                    iban=form.cleaned_data["iban"],
+                    account_number=form.cleaned_data["account_number"],
+                    bic=form.cleaned_data["bic"],
+                )
+            except OrderError as exc:
+                _put_on_form(form, exc)
+            else:
+                text = _("Payouts now go to %(account)s.") % {"account": account.masked}
+                if account.payouts_from > timezone.now():
+                    text = _(
+                        "Your payout bank account is changed to %(account)s. Payouts to it start "
+                        "on %(start)s: a safety wait after a change. We emailed you about it."
+                    ) % {"account": account.masked, "start": local_datetime(account.payouts_from)}
+                messages.success(request, text)
+                return redirect("supplier_payouts")
+    earlier = supplier.payout_accounts.filter(replaced_at__isnull=False)
+    return render(
+        request,
+        "escrow/supplier_payout_account.html",
+        {
+            "form": form,
+            "account": current,
+            "account_held": current is not None and current.payouts_from > timezone.now(),
+            "earlier": earlier[:PAYOUT_ACCOUNTS_SHOWN],
+            "iban_countries": " ".join(iban_countries()),
         },
     )
 

@@ -48,7 +48,9 @@ def expect_escrow(page, *, paid_in, held, released, refunded="US$ 0.00"):
 
 
 def test_an_order_is_paid_by_tt_and_card_shipped_received_and_paid_out(new_page):
-    supplier = EligibleSupplierFactory(company__company_name="Brightway Electronics")
+    supplier = EligibleSupplierFactory(
+        company__company_name="Brightway Electronics", payout_account=None
+    )
     buyer = BuyerFactory(company__company_name="Noordzee Imports")
     ProductFactory(supplier=supplier, title="Warm white LED bulb", moq=500, price_tiers=[(500, 95)])
 
@@ -139,12 +141,33 @@ def test_an_order_is_paid_by_tt_and_card_shipped_received_and_paid_out(new_page)
     seller.get_by_role("link", name="Balance & payouts").click()
     balances = seller.get_by_role("table", name="Your balance in each currency")
     expect(balances.get_by_role("row", name=re.compile("USD"))).to_contain_text("US$ 950.00")
+    # First, where the money goes: a Chinese account number with its bank's SWIFT code,
+    # confirmed with the password (a typo in the BIC's country comes back as a form error).
+    expect(seller.get_by_role("button", name="Request payout")).to_have_count(0)
+    seller.get_by_role("link", name="Add bank account").click()
+    seller.get_by_label("Account holder").fill("Brightway Electronics Co., Ltd.")
+    seller.get_by_label("Bank country").select_option("CN")
+    expect(seller.get_by_label("IBAN")).to_be_hidden()  # China has no IBANs
+    seller.get_by_label("Account number").fill("4000 0234 0920 0345 678")
+    seller.get_by_label("BIC (SWIFT code)").fill("ABNANL2A")
+    seller.get_by_label("Your Pactline password").fill(PASSWORD)
+    seller.get_by_role("button", name="Add bank account").click()
+    expect(
+        seller.get_by_text("This BIC is of a bank in Netherlands, not in China.")
+    ).to_be_visible()
+    seller.get_by_label("BIC (SWIFT code)").fill("ICBKCNBJSZN")
+    seller.get_by_label("Your Pactline password").fill(PASSWORD)
+    seller.get_by_role("button", name="Add bank account").click()
+    expect(seller.get_by_text("Payouts now go to •••• 5678.")).to_be_visible()
     seller.get_by_label("Amount").fill("950.00")
     seller.get_by_label("Currency").select_option("USD")
     seller.get_by_role("button", name="Request payout").click()
     expect(seller.get_by_text("Payout of US$ 950.00 requested")).to_be_visible()
     payouts = seller.get_by_role("table", name="Your payouts, newest first")
     expect(payouts.get_by_role("row").filter(has_text="US$ 950.00")).to_contain_text("Requested")
+    expect(payouts.get_by_role("row").filter(has_text="US$ 950.00")).to_contain_text(
+        "•••• 5678 · Brightway Electronics Co., Ltd."
+    )
     expect(balances.get_by_role("row", name=re.compile("USD"))).to_contain_text("US$ 0.00")
     # The sandbox provider's bank answers through the signed webhook: paid.
     seller.get_by_role("button", name="Bank paid it").click()

@@ -12,14 +12,22 @@ from django.utils import timezone
 
 from apps.escrow import services
 from apps.escrow.exceptions import PaymentRefused, PayoutRefused
-from apps.escrow.models import LedgerAccount, LedgerEntry, Payment, Payout, WebhookEvent
+from apps.escrow.models import (
+    LedgerAccount,
+    LedgerEntry,
+    Payment,
+    Payout,
+    PayoutAccount,
+    WebhookEvent,
+)
 from apps.escrow.providers.sandbox import signed_event
 from apps.escrow.services import WebhookOutcome
 from apps.orders import services as order_services
 from apps.orders.exceptions import OrderError
 from apps.orders.models import Order
 from tests.escrow.helpers import assert_ledger_invariants, confirmed_order
-from tests.factories import BuyerFactory, EligibleSupplierFactory, MediatorFactory
+from tests.escrow.test_payout_accounts import IBANS
+from tests.factories import PASSWORD, BuyerFactory, EligibleSupplierFactory, MediatorFactory
 from tests.orders.helpers import terms
 
 pytestmark = [
@@ -422,3 +430,32 @@ def test_gold_bought_by_card_from_four_tabs_at_once_is_bought_once():
     revenue = LedgerAccount.objects.get(kind=Kind.PLATFORM_REVENUE)
     assert revenue.balance == GoldPurchase.objects.get().amount
     assert_ledger_invariants()
+
+
+def test_payout_account_changes_at_the_same_moment_leave_one_current_account():
+    """Six changes at once (the supplier's row lock puts them in a line): each replaces the one
+    before it, and one account is current; never a duplicate-key error."""
+    supplier = EligibleSupplierFactory(payout_account=None)
+
+    outcomes = race(
+        [
+            (
+                country,
+                lambda country=country, iban=iban: services.payout_account_set(
+                    supplier=supplier,
+                    password=PASSWORD,
+                    holder_name="Noord B.V.",
+                    country=country,
+                    iban=iban,
+                ),
+            )
+            for country, iban in IBANS.items()
+        ]
+    )
+
+    assert sorted(winners(outcomes)) == sorted(IBANS)
+    accounts = list(PayoutAccount.objects.filter(supplier=supplier).order_by("pk"))
+    assert len(accounts) == len(IBANS)
+    assert [a.replaced_at is None for a in accounts] == [False] * (len(IBANS) - 1) + [True]
+    for before, after in zip(accounts, accounts[1:], strict=False):
+        assert before.created_at < before.replaced_at == after.created_at

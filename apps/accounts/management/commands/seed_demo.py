@@ -14,6 +14,7 @@ from apps.accounts.seed import DEMO_PASSWORD
 # "module" runs module.run; "module:function" runs that function.
 SEED_STEPS = [
     "apps.accounts.seed",
+    "apps.escrow.seed",  # payout bank accounts of the demo suppliers
     "apps.orders.seed",  # order history first: the suppliers' amounts are computed from it
     "apps.suppliers.seed",
     "apps.catalog.seed",
