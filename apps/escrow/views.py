@@ -368,6 +368,8 @@ def supplier_payout_account(request):
                 messages.success(request, text)
                 return redirect("supplier_payouts")
     earlier = supplier.payout_accounts.filter(replaced_at__isnull=False)
+    # A bank that refused the last payout may have closed the account: say so where it is set.
+    last_payout = current.payouts.order_by("-created_at", "-pk").first() if current else None
     return render(
         request,
         "escrow/supplier_payout_account.html",
@@ -376,6 +378,9 @@ def supplier_payout_account(request):
             "account": current,
             "account_held": current is not None and current.payouts_from > timezone.now(),
             "earlier": earlier[:PAYOUT_ACCOUNTS_SHOWN],
+            "refused": last_payout
+            if last_payout and last_payout.status == Payout.Status.FAILED
+            else None,
             "iban_countries": " ".join(iban_countries()),
         },
     )

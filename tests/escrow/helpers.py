@@ -10,6 +10,16 @@ from apps.orders.models import Order
 from tests.factories import BuyerFactory, EligibleSupplierFactory
 from tests.orders.helpers import terms
 
+# Valid IBANs of six countries: the registry's examples.
+IBANS = {
+    "NL": "NL91ABNA0417164300",
+    "DE": "DE89370400440532013000",
+    "GB": "GB29NWBK60161331926819",
+    "FR": "FR1420041010050500013M02606",
+    "BE": "BE68539007547034",
+    "ES": "ES9121000418450200051332",
+}
+
 
 def confirmed_order(**overrides):
     """A contract both parties confirmed: US$6,000.00, 30% deposit (US$1,800.00)."""

@@ -16,8 +16,9 @@ from apps.escrow.bank import bank_details_check, uses_iban
 from apps.escrow.exceptions import PayoutAccountInvalid, PayoutAccountNotReady
 from apps.escrow.models import LedgerEntry, Payout, PayoutAccount
 from apps.escrow.seed import DEMO_PAYOUT_ACCOUNTS
+from apps.escrow.views import sandbox_payout_simulate
 from apps.orders.exceptions import WrongParty
-from tests.escrow.helpers import assert_ledger_invariants
+from tests.escrow.helpers import IBANS, assert_ledger_invariants
 from tests.escrow.test_pages import completed, messages_of
 from tests.factories import PASSWORD, BuyerFactory, EligibleSupplierFactory, MediatorFactory
 
@@ -29,16 +30,6 @@ CHINESE = {
     "country": "CN",
     "account_number": "4000 0234 0920 0345 678",
     "bic": "ICBKCNBJSZN",
-}
-GERMAN_IBAN = "DE89370400440532013000"
-# Valid IBANs of six countries: the registry's examples.
-IBANS = {
-    "NL": "NL91ABNA0417164300",
-    "DE": GERMAN_IBAN,
-    "GB": "GB29NWBK60161331926819",
-    "FR": "FR1420041010050500013M02606",
-    "BE": "BE68539007547034",
-    "ES": "ES9121000418450200051332",
 }
 
 
@@ -82,7 +73,7 @@ def test_an_iban_of_the_wrong_length_says_how_long_it_is():
 
 
 def test_an_iban_of_a_bank_elsewhere_than_the_country_chosen_is_refused():
-    assert refusal(iban=GERMAN_IBAN) == {
+    assert refusal(iban=IBANS["DE"]) == {
         "iban": ["This IBAN is of a bank in Germany, not in Netherlands."]
     }
 
@@ -481,3 +472,16 @@ def test_the_change_email_is_in_the_suppliers_language_and_time_zone(
     [email] = mail.outbox
     assert email.subject == "[Pactline] Je bankrekening voor uitbetalingen is gewijzigd"
     assert "2 maart 2026 04:30" in email.body  # 20:30 UTC is 04:30 the next day in Shanghai
+
+
+def test_the_account_page_says_when_the_bank_refused_the_last_payout(client):
+    order = completed()
+    payout = services.payout_request(supplier=order.supplier, amount=100_000, currency="USD")
+    client.force_login(order.supplier)
+    assert "The bank refused" not in client.get(reverse("supplier_payout_account")).content.decode()
+
+    sandbox_payout_simulate(payout=payout, outcome="failed")
+
+    page = client.get(reverse("supplier_payout_account")).content.decode()
+    assert "The bank refused the last payout to this account" in page
+    assert "The bank said: Sandbox: the beneficiary account is closed" in page

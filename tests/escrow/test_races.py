@@ -25,8 +25,7 @@ from apps.escrow.services import WebhookOutcome
 from apps.orders import services as order_services
 from apps.orders.exceptions import OrderError
 from apps.orders.models import Order
-from tests.escrow.helpers import assert_ledger_invariants, confirmed_order
-from tests.escrow.test_payout_accounts import IBANS
+from tests.escrow.helpers import IBANS, assert_ledger_invariants, confirmed_order
 from tests.factories import PASSWORD, BuyerFactory, EligibleSupplierFactory, MediatorFactory
 from tests.orders.helpers import terms
 

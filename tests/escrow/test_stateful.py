@@ -30,14 +30,21 @@ from hypothesis.stateful import (
 from apps.core.sweeps import RULES, sweep_run
 from apps.escrow import services
 from apps.escrow.exceptions import WebhookRejected
-from apps.escrow.models import LedgerAccount, LedgerEntry, LedgerPosting, Payment, Payout
+from apps.escrow.models import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerPosting,
+    Payment,
+    Payout,
+    PayoutAccount,
+)
 from apps.escrow.providers.sandbox import sign
 from apps.escrow.services import WebhookOutcome
 from apps.orders import services as order_services
 from apps.orders.exceptions import OrderError
 from apps.orders.models import Order
-from tests.escrow.helpers import confirmed_order
-from tests.factories import MediatorFactory
+from tests.escrow.helpers import IBANS, confirmed_order
+from tests.factories import PASSWORD, MediatorFactory
 
 # What the clock did across a run: the test checks the sweeps really acted, not just ran.
 CLOCK_ACTED = Counter()
@@ -353,6 +360,19 @@ class EscrowMachine(RuleBasedStateMachine):
         if payout is not None:
             self.payouts.append(payout.pk)
 
+    @rule(i=order_index, country=st.sampled_from(list(IBANS)))
+    def supplier_changes_its_bank_account(self, i, country):
+        """Payouts to the new account wait for the hold; a payout asked for meanwhile is
+        refused, and one asked for earlier keeps the old account."""
+        services.payout_account_set(
+            supplier=self.orders[i].supplier,
+            password=PASSWORD,
+            holder_name="Machine B.V.",
+            country=country,
+            iban=IBANS[country],
+            now=self.now,
+        )
+
     @precondition(lambda self: self.payouts)
     @rule(n=st.integers(min_value=0), to=st.sampled_from(["processing", "paid", "failed"]))
     def staff_advance_a_payout(self, n, to):
@@ -482,6 +502,22 @@ class EscrowMachine(RuleBasedStateMachine):
         assert all(a.balance >= 0 for a in accounts if a.kind == Kind.SUPPLIER_PAYABLE)
         for supplier in suppliers:
             assert payouts.get(supplier, 0) == taken.get(supplier, 0), supplier
+
+    @invariant()
+    def payouts_went_to_the_account_that_was_current_and_cleared(self):
+        """Each supplier has one current account, and every payout went to the account that
+        was current when it was asked for, after that account's hold."""
+        suppliers = [order.supplier_id for order in self.orders]
+        current = PayoutAccount.objects.filter(supplier__in=suppliers, replaced_at__isnull=True)
+        assert sorted(current.values_list("supplier", flat=True)) == sorted(suppliers)
+        for payout in Payout.objects.filter(supplier__in=suppliers).select_related("account"):
+            account = payout.account
+            assert account.supplier_id == payout.supplier_id
+            assert account.created_at <= payout.created_at and account.payouts_from <= (
+                payout.created_at
+            ), f"payout {payout.pk} went to an account still held"
+            assert account.replaced_at is None or account.replaced_at >= payout.created_at
+            assert payout.destination.startswith(account.masked)
 
 
 def test_random_sequences_keep_the_ledgers_promises():
