@@ -273,8 +273,10 @@ class PayoutViewSet(RefusalsLikeTheServices, mixins.ListModelMixin, viewsets.Gen
     @extend_schema(
         summary="Ask for a payout (suppliers)",
         description="From the available balance in that currency to the supplier's bank "
-        "account; it is taken from the balance at once and returned if the payout fails. "
-        "Refused: more than is available (400 on `amount`).",
+        "account (GET /api/v1/payout-account/); it is taken from the balance at once and "
+        "returned if the payout fails. The payout keeps the account it went to (`destination`, "
+        "masked). Refused: more than is available (400 on `amount`); no bank account set yet, or "
+        "one changed less than PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS ago (409 on `detail`).",
         request=PayoutRequestSerializer,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses=answers(PayoutSerializer, 400, 403, 409, ok_status=201),

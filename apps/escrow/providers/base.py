@@ -21,8 +21,9 @@ class PaymentProvider:
         raise NotImplementedError
 
     def payout_start(self, *, payout) -> str:
-        """Asks the provider to send `payout` (not saved yet) to the supplier's bank account;
-        returns the provider's reference for it, which its payout webhooks name."""
+        """Asks the provider to send `payout` (not saved yet) to the supplier's bank account,
+        `payout.account` (a PayoutAccount: IBAN, or account number with BIC); returns the
+        provider's reference for it, which its payout webhooks name."""
         raise NotImplementedError
 
     def verify_webhook(self, *, body: bytes, signature_header: str, now) -> None:
