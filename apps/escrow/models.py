@@ -247,7 +247,8 @@ class PayoutAccount(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.masked} ({self.holder_name})"
+        """The masked number and the holder: what a payout keeps as its destination."""
+        return f"{self.masked} \u00b7 {self.holder_name}"
 
     @property
     def country_name(self):

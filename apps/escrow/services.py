@@ -805,7 +805,7 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
         currency=currency,
         created_at=now,
         account=account,
-        destination=f"{account.masked} \u00b7 {account.holder_name}"[:200],
+        destination=str(account)[: Payout._meta.get_field("destination").max_length],
     )
     payout.provider_reference = provider(payout.provider).payout_start(payout=payout)
     payout.save()
