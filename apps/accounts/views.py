@@ -15,6 +15,7 @@ from apps.accounts.forms import AccountSettingsForm
 from apps.accounts.models import User
 from apps.accounts.notifications import notifications_for, notifications_mark_read
 from apps.accounts.services import account_settings_update
+from apps.escrow.selectors import payout_account_current
 from apps.orders.views import order_rows
 
 
@@ -46,7 +47,10 @@ def supplier_home(request):
     return render(
         request,
         "accounts/supplier_home.html",
-        {"order_rows": order_rows(user=request.user, limit=RECENT_ORDERS)},
+        {
+            "order_rows": order_rows(user=request.user, limit=RECENT_ORDERS),
+            "payout_account": payout_account_current(supplier=request.user),
+        },
     )
 
 

@@ -485,3 +485,13 @@ def test_the_account_page_says_when_the_bank_refused_the_last_payout(client):
     page = client.get(reverse("supplier_payout_account")).content.decode()
     assert "The bank refused the last payout to this account" in page
     assert "The bank said: Sandbox: the beneficiary account is closed" in page
+
+
+def test_the_supplier_portal_asks_for_an_account_until_there_is_one(client):
+    supplier = new_supplier()
+    client.force_login(supplier)
+    ask = "Add the bank account your payouts go to, so that money released to you can be paid out."
+
+    assert ask in client.get(reverse("supplier_home")).content.decode()
+    set_account(supplier)
+    assert ask not in client.get(reverse("supplier_home")).content.decode()
