@@ -16,7 +16,9 @@ stack: DRF views with the API's token authentication whose whole work is one han
 statement writing what the product's step writes (payment, ledger entry and postings, account
 balances, order status, event, notification row), with none of the product's rules: no
 checks beyond the order's status and buyer, a fixed notification text in English, no Celery
-message, no Idempotency-Key, a two-field answer instead of the order document. They are
+message, no Idempotency-Key, a two-field answer instead of the order document. The same two
+are served again as plain Django views under /bench/plain/floor/..., reading the token with one
+statement of their own instead of DRF's authentication, to show what DRF itself costs. They are
 measurements, never a way to pay: this URLconf serves only the benchmark.
 
 order_flow.py creates the two tables in its scratch database; nothing else has them."""
@@ -231,7 +233,42 @@ class FloorRelease(APIView):
         return Response({"id": order_id, "status": "completed"})
 
 
+def _token_user(request):
+    """The buyer the request's token names (one statement), as a plain view would read it."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.user_id FROM authtoken_token t JOIN accounts_user u ON u.id = t.user_id"
+            " WHERE t.key = %s AND u.is_active",
+            [key if scheme == "Token" else ""],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404
+    return row[0]
+
+
+class _User:
+    def __init__(self, pk):
+        self.pk = pk
+
+
+def _plain(view_class):
+    """The floor's APIView work as a plain Django view: the token read by hand, no DRF."""
+
+    @csrf_exempt
+    @require_POST
+    def view(request, order_id):
+        request.user = _User(_token_user(request))
+        answer = view_class.post(None, request, order_id)
+        return JsonResponse(answer.data, status=answer.status_code)
+
+    return view
+
+
 urlpatterns[:0] = [
     path("bench/api/floor/pay/<int:order_id>/", FloorPay.as_view()),
     path("bench/api/floor/release/<int:order_id>/", FloorRelease.as_view()),
+    path("bench/plain/floor/pay/<int:order_id>/", _plain(FloorPay)),
+    path("bench/plain/floor/release/<int:order_id>/", _plain(FloorRelease)),
 ]

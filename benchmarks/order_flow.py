@@ -26,10 +26,11 @@ What it does, on loopback only, stopping by itself (about two minutes):
    both confirmations, deposit and balance by card, shipment, receipt with release) for about
    five seconds.
 
---floors adds two more endpoints (benchmarks/bench_urls.py): a payment and a release written as
+--floors adds four more endpoints (benchmarks/bench_urls.py): a payment and a release written as
 one hand-written SQL statement each behind DRF and token authentication, with none of the
-product's rules, notifications or answer. Their ratios show the most these targets leave room
-for on this stack.
+product's rules, notifications or answer, and the same two as plain Django views that read the
+token themselves (no DRF). Their ratios show the most these targets leave room for on this
+stack, and without DRF.
 
 Targets (issue "Escrow and payments"): payment >= 0.45x the INSERT view, release >= 0.6x the
 lock view, detail read >= 0.5x the JSON view, p99/p50 <= 2.5, no errors at 64 clients.
@@ -91,10 +92,14 @@ ENDPOINTS = {
     # --floors only: one hand-written statement in place of the step (bench_urls.py)
     "floor_pay": ("floor: pay as one statement", 201),
     "floor_release": ("floor: release as one statement", 200),
+    "floor_plain_pay": ("floor without DRF: pay", 201),
+    "floor_plain_release": ("floor without DRF: release", 200),
 }
 FLOORS = [
     ("floor pay / INSERT view", "floor_pay", "insert", 0.45),
     ("floor release / lock view", "floor_release", "lock", 0.6),
+    ("floor without DRF: pay / INSERT view", "floor_plain_pay", "insert", 0.45),
+    ("floor without DRF: release / lock view", "floor_plain_release", "lock", 0.6),
 ]
 
 
@@ -475,10 +480,11 @@ def request_for(endpoint, client, n, orders, tokens, run_id):
     if endpoint == "release":
         order = orders.take("release", client)
         return "POST", f"/api/v1/orders/{order}/confirm-receipt/", "", {**auth, **json_body}
-    if endpoint in ("floor_pay", "floor_release"):
-        order = orders.take(endpoint.removeprefix("floor_"), client)
-        path = f"/bench/api/floor/{endpoint.removeprefix('floor_')}/{order}/"
-        return "POST", path, "{}", {**auth, **json_body}
+    if endpoint.startswith("floor_"):
+        step = endpoint.removeprefix("floor_").removeprefix("plain_")
+        order = orders.take(step, client)
+        prefix = "/bench/plain/floor/" if "_plain_" in endpoint else "/bench/api/floor/"
+        return "POST", f"{prefix}{step}/{order}/", "{}", {**auth, **json_body}
     if endpoint == "detail":
         return "GET", f"/api/v1/orders/{orders.read(client)}/", None, auth
     raise ValueError(endpoint)
@@ -713,8 +719,10 @@ def run(args, broker_url, state):
     rounds, per_client, clients = args.rounds, args.per_client, args.clients
     check_per_client = 4
     names = [name for name in ENDPOINTS if args.floors or not name.startswith("floor_")]
-    pay_kinds = sum(name in ("pay", "pay_key", "floor_pay") for name in names)
-    release_kinds = sum(name in ("release", "floor_release") for name in names)
+    pay_kinds = sum(name in ("pay", "pay_key", "floor_pay", "floor_plain_pay") for name in names)
+    release_kinds = sum(
+        name in ("release", "floor_release", "floor_plain_release") for name in names
+    )
     pay_counts, release_counts = [], []
     for c in range(MAX_CLIENTS):
         busy = (WARMUP_PER_CLIENT + rounds * per_client) if c < clients else 0
