@@ -237,8 +237,15 @@ class PayoutAccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PayoutAccount
-        fields = ["account", "holder_name", "country", "bic", "bank_name", "created_at"]
-        fields += ["payouts_from"]
+        fields = [
+            "account",
+            "holder_name",
+            "country",
+            "bic",
+            "bank_name",
+            "created_at",
+            "payouts_from",
+        ]
         read_only_fields = fields
 
 
