@@ -217,6 +217,10 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Pactline] "
+# Security notices by email (allauth): a changed password, an email address added, removed or
+# made primary. With payouts going to a bank account set by password, a takeover must not pass
+# unnoticed.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # allauth's defaults, stated so that they are visibly on: 5 failed logins per account in
 # 5 minutes, 10 per minute per IP, and the rest of allauth's per-action limits.
 ACCOUNT_RATE_LIMITS = {

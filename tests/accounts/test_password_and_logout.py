@@ -3,7 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.factories import PASSWORD, BuyerFactory
+from tests.factories import PASSWORD, BuyerFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +59,17 @@ def test_logout_ends_the_session(client):
     client.post(reverse("account_logout"))
 
     assert client.get(reverse("buyer_home")).status_code == 302
+
+
+def test_a_changed_password_is_told_by_email(client, mailoutbox):
+    supplier = SupplierFactory()
+    client.force_login(supplier)
+
+    client.post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+
+    [notice] = mailoutbox
+    assert notice.to == [supplier.email]
+    assert "password" in notice.subject.lower() and notice.subject.startswith("[Pactline] ")
