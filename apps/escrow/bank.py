@@ -82,14 +82,8 @@ def bank_details_check(*, holder_name, country, iban="", account_number="", bic=
             ]
         else:
             if parsed_bic.country_code != country:
-                errors["bic"] = [
-                    _("This BIC is of a bank in %(bic_country)s, not in %(country)s.")
-                    % {
-                        "bic_country": countries.name(parsed_bic.country_code)
-                        or parsed_bic.country_code,
-                        "country": countries.name(country),
-                    }
-                ]
+                message = _("This BIC is of a bank in %(elsewhere)s, not in %(country)s.")
+                errors["bic"] = [_elsewhere(message, parsed_bic.country_code, country)]
     if uses_iban(country):
         account_number = ""  # an IBAN country's form shows only the IBAN
         if not iban:
@@ -108,14 +102,8 @@ def bank_details_check(*, holder_name, country, iban="", account_number="", bic=
                 errors["iban"] = [_("This is not an IBAN from %(country)s.") % _name(country)]
             else:
                 if parsed.country_code != country:
-                    errors["iban"] = [
-                        _("This IBAN is of a bank in %(iban_country)s, not in %(country)s.")
-                        % {
-                            "iban_country": countries.name(parsed.country_code)
-                            or parsed.country_code,
-                            **_name(country),
-                        }
-                    ]
+                    message = _("This IBAN is of a bank in %(elsewhere)s, not in %(country)s.")
+                    errors["iban"] = [_elsewhere(message, parsed.country_code, country)]
                 else:
                     iban = parsed.compact
                     if parsed_bic is None and not bic and parsed.bic is not None:
@@ -146,3 +134,8 @@ def bank_details_check(*, holder_name, country, iban="", account_number="", bic=
 
 def _name(country):
     return {"country": countries.name(country)}
+
+
+def _elsewhere(message, found, country):
+    """`message` about a code of another country (`found`) than the bank's (`country`)."""
+    return message % {"elsewhere": countries.name(found) or found, **_name(country)}
