@@ -18,6 +18,7 @@ from apps.escrow.models import (
     Payment,
     Payout,
     PayoutAccount,
+    Refund,
     WebhookEvent,
 )
 from apps.escrow.views import sandbox_simulatable, sandbox_transfer_simulate
@@ -211,6 +212,23 @@ class PayoutAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return obj.masked
 
 
+def _each_through_service(model_admin, request, queryset, step, *, refused, done_message):
+    """An admin action's `step` (a service call) on each selected row: a refusal is an error
+    message naming the row (`refused` % pk, error), the rest one success message."""
+    done = 0
+    for obj in queryset:
+        try:
+            step(obj)
+        except OrderError as exc:
+            model_admin.message_user(
+                request, refused % {"pk": obj.pk, "error": exc.message}, messages.ERROR
+            )
+        else:
+            done += 1
+    if done:
+        model_admin.message_user(request, done_message(done), messages.SUCCESS)
+
+
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only rows; the status moves only through the actions, which call the service."""
@@ -238,29 +256,21 @@ class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.is_staff and request.user.has_perm("escrow.change_payout")
 
     def _advance(self, request, queryset, to):
-        done = 0
-        for payout in queryset:
-            try:
-                services.payout_advance(payout=payout, acting_user=request.user, to=to)
-            except OrderError as exc:
-                self.message_user(
-                    request,
-                    _("Payout %(pk)s: %(error)s") % {"pk": payout.pk, "error": exc.message},
-                    messages.ERROR,
-                )
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
+        _each_through_service(
+            self,
+            request,
+            queryset,
+            lambda payout: services.payout_advance(payout=payout, acting_user=request.user, to=to),
+            refused=_("Payout %(pk)s: %(error)s"),
+            done_message=lambda done: (
                 ngettext(
                     "%(count)d payout is now %(status)s.",
                     "%(count)d payouts are now %(status)s.",
                     done,
                 )
-                % {"count": done, "status": Payout.Status(to).label.lower()},
-                messages.SUCCESS,
-            )
+                % {"count": done, "status": Payout.Status(to).label.lower()}
+            ),
+        )
 
     @admin.action(description=_("Mark processing"), permissions=["advance"])
     def mark_processing(self, request, queryset):
@@ -271,5 +281,82 @@ class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self._advance(request, queryset, "paid")
 
     @admin.action(description=_("Mark failed (money back to the balance)"), permissions=["advance"])
+    def mark_failed(self, request, queryset):
+        self._advance(request, queryset, "failed")
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Money sent back to buyers. Read-only rows; staff record the bank's answer when the
+    provider's webhook did not come, and send an undelivered refund again, through the
+    services."""
+
+    list_display = [
+        "pk",
+        "order",
+        "buyer",
+        "amount_display",
+        "method",
+        "status",
+        "provider_reference",
+        "failure_reason",
+        "created_at",
+    ]
+    list_filter = ["status", "method", "currency"]
+    search_fields = ["buyer__email", "provider_reference", "order__id"]
+    list_select_related = ["order", "buyer"]
+    actions = ["send_again", "mark_refunded", "mark_failed"]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        return _money(obj.amount, obj.currency)
+
+    def has_advance_permission(self, request):
+        return request.user.is_staff and request.user.has_perm("escrow.change_refund")
+
+    def _each(self, request, queryset, step, done_message):
+        _each_through_service(
+            self,
+            request,
+            queryset,
+            step,
+            refused=_("Refund %(pk)s: %(error)s"),
+            done_message=done_message,
+        )
+
+    @admin.action(description=_("Send again (undelivered refunds)"), permissions=["advance"])
+    def send_again(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda refund: services.refund_retry(refund=refund, acting_user=request.user),
+            lambda done: (
+                ngettext(
+                    "%(count)d refund was sent again.", "%(count)d refunds were sent again.", done
+                )
+                % {"count": done}
+            ),
+        )
+
+    def _advance(self, request, queryset, to):
+        self._each(
+            request,
+            queryset,
+            lambda refund: services.refund_advance(refund=refund, acting_user=request.user, to=to),
+            lambda done: (
+                ngettext(
+                    "%(count)d refund is now %(status)s.",
+                    "%(count)d refunds are now %(status)s.",
+                    done,
+                )
+                % {"count": done, "status": Refund.Status(to).label.lower()}
+            ),
+        )
+
+    @admin.action(description=_("Mark refunded (the bank confirmed it)"), permissions=["advance"])
+    def mark_refunded(self, request, queryset):
+        self._advance(request, queryset, "refunded")
+
+    @admin.action(description=_("Mark not delivered (held for the buyer)"), permissions=["advance"])
     def mark_failed(self, request, queryset):
         self._advance(request, queryset, "failed")

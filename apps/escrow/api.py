@@ -38,6 +38,7 @@ from apps.escrow.serializers import (
     PayoutAccountSetSerializer,
     PayoutRequestSerializer,
     PayoutSerializer,
+    RefundSentSerializer,
     RefundSerializer,
     StatementLineSerializer,
     WebhookEventSerializer,
@@ -139,6 +140,21 @@ class OrderEscrowViewSet(RefusalsLikeTheServices, viewsets.GenericViewSet):
     def payments(self, request, pk=None):
         order = self.get_order()
         return Response(PaymentSerializer(selectors.payments_for(order=order), many=True).data)
+
+    @extend_schema(
+        summary="Money sent back to the buyer",
+        description="Every refund of the order through the payment provider, oldest first: "
+        "a refund, a settlement's refunded part, an overpayment returned or a claim paid from "
+        "coverage, each to the payment it came from. A bank transfer back is `processing` "
+        "until the buyer's bank takes it; one it refuses is `failed` and Pactline holds the "
+        "money for the buyer until staff send it again (a new refund with `retry_of`). "
+        "Either party.",
+        responses=answers(RefundSentSerializer(many=True), 404),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def refunds(self, request, pk=None):
+        order = self.get_order()
+        return Response(RefundSentSerializer(selectors.refunds_for(order=order), many=True).data)
 
     @extend_schema(
         summary="Pay into escrow (buyers)",

@@ -28,6 +28,9 @@ class LedgerAccount(models.Model):
         PAYOUTS = "payouts", _("Payouts (external)")
         SUPPLIER_FUNDING = "supplier_funding", _("Supplier funding (external)")
         PLATFORM_REVENUE = "platform_revenue", _("Platform revenue (membership fees)")
+        # Money a buyer is owed back that its bank or card did not take: Pactline holds it
+        # until staff send it again.
+        REFUND_OWED = "refund_owed", _("Refunds owed to the buyer")
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
@@ -84,6 +87,8 @@ class LedgerEntry(models.Model):
         RECEIVABLE = "receivable", _("Owed back by the supplier for a covered claim")
         NETTING = "netting", _("Amount owed taken from the balance")
         MEMBERSHIP = "membership", _("Gold membership fee")
+        REFUND_FAILED = "refund_failed", _("Refund not delivered, held for the buyer")
+        REFUND_RETRY = "refund_retry", _("Refund sent again")
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -319,6 +324,62 @@ class Payout(FSMModelMixin, models.Model):
     @transition(status, source=Status.PAID, target=Status.FAILED)
     def mark_returned(self):
         """The bank sent a paid payout back (the provider says so days later)."""
+
+
+class Refund(FSMModelMixin, models.Model):
+    """Money going back to a buyer through the payment provider, to the payment it came from:
+    a refund, a settlement's refunded part, an overpayment or a claim paid from coverage. Every
+    ledger entry that credits a buyer's funding account sends its amount as one refund per
+    payment it returns (the newest payments first). A card or Pay Later refund is done at once;
+    a bank transfer is processing until the provider's webhook says the bank took it or refused
+    it. Refused, the money comes back onto the books as owed to the buyer, and staff send it
+    again (a new refund, `retry_of` the failed one)."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", _("On its way")
+        REFUNDED = "refunded", _("Refunded")
+        FAILED = "failed", _("Not delivered")
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="refunds"
+    )
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="refunds")
+    retry_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="retry"
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    method = models.CharField(max_length=10, choices=Payment.Method.choices)
+    status = FSMField(
+        max_length=12, choices=Status.choices, default=Status.PROCESSING, protected=True
+    )
+    provider = models.CharField(max_length=32, default="sandbox")
+    provider_reference = models.CharField(max_length=64, unique=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="escrow_refund_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider_reference} {self.amount} {self.currency}"
+
+    @transition(status, source=Status.PROCESSING, target=Status.REFUNDED)
+    def mark_refunded(self):
+        pass
+
+    @transition(status, source=[Status.PROCESSING, Status.REFUNDED], target=Status.FAILED)
+    def mark_failed(self):
+        """Refused by the bank; from refunded, the bank sent it back days later."""
 
 
 class GoldPurchase(FSMModelMixin, models.Model):

@@ -13,6 +13,7 @@ from apps.escrow.models import (
     Payment,
     Payout,
     PayoutAccount,
+    Refund,
 )
 
 Kind = LedgerAccount.Kind
@@ -143,6 +144,18 @@ def statement_lines_for(*, user):
 
 def payments_for(*, order):
     return Payment.objects.filter(order=order).order_by("created_at", "pk")
+
+
+def refunds_for(*, order):
+    """The money sent back to the order's buyer, oldest first, with the payment it returns to
+    (the caller has checked that the user may see the order)."""
+    return Refund.objects.filter(order=order).select_related("payment").order_by("created_at", "pk")
+
+
+def refund_sandbox_answerable(refund):
+    """A refund through the sandbox provider that the buyer's bank has not answered yet: the
+    demo lets the buyer answer it (a real provider sends the webhook)."""
+    return refund.provider == "sandbox" and refund.status == Refund.Status.PROCESSING
 
 
 def payouts_for(*, supplier):

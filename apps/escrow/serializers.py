@@ -17,6 +17,7 @@ from apps.escrow.models import (
     Payment,
     Payout,
     PayoutAccount,
+    Refund,
 )
 
 MINOR_UNITS = "Integer, in the minor unit of `currency` (ISO 4217): 1250 USD is US$ 12.50."
@@ -93,6 +94,53 @@ class PaymentSerializer(serializers.ModelSerializer):
             "instructions",
             "created_at",
             "confirmed_at",
+        ]
+
+
+class RefundSentSerializer(serializers.ModelSerializer):
+    """Money sent back to the buyer through the payment provider, to the payment it came from."""
+
+    amount = money()
+    reference = serializers.CharField(
+        source="provider_reference",
+        read_only=True,
+        help_text="The payment provider's reference for the money sent back.",
+    )
+    payment = serializers.IntegerField(
+        source="payment_id", read_only=True, help_text="The payment it goes back to."
+    )
+    retry_of = serializers.IntegerField(
+        source="retry_of_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The undelivered refund this one sends again, if any.",
+    )
+    status = StatusField(
+        choices=Refund.Status.choices,
+        help_text="processing: a bank transfer on its way back; refunded: delivered (card and "
+        "Pay Later at once); failed: not delivered, Pactline holds it for the buyer and sends "
+        "it again.",
+        read_only=True,
+    )
+    failure_reason = serializers.CharField(
+        read_only=True, help_text="Why the bank refused a failed refund, when it said."
+    )
+
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "payment",
+            "method",
+            "amount",
+            "currency",
+            "status",
+            "reference",
+            "failure_reason",
+            "retry_of",
+            "created_at",
+            "refunded_at",
+            "failed_at",
         ]
 
 

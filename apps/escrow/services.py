@@ -4,7 +4,11 @@ the same transaction as the order's state change and event, under the order row'
 
 Sign convention: a posting's amount is added to its account's balance. Money coming in from a
 buyer: buyer funding −x, order escrow +x. Release: escrow −x, supplier payable +x. Refund:
-escrow −x, buyer funding +x. Payout: payable −x, payouts +x."""
+escrow −x, buyer funding +x. Payout: payable −x, payouts +x.
+
+Money credited to a buyer's funding account leaves Pactline: entry_post sends it through the
+provider as refunds to the payments it came from (refunds_send). A refund the bank refuses comes
+back as owed to the buyer (buyer funding −x, refund owed +x) until staff send it again."""
 
 import datetime as dt
 import json
@@ -14,7 +18,7 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Case, F, Q, Value, When
+from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +49,7 @@ from apps.escrow.models import (
     Payment,
     Payout,
     PayoutAccount,
+    Refund,
     WebhookEvent,
 )
 from apps.escrow.providers.sandbox import provider
@@ -158,11 +163,24 @@ def ledger_account(kind, currency, *, order=None, user=None, user_id=None) -> Le
     )[0]
 
 
-def entry_post(*, key, kind, postings, description, order=None, created_by=None, now=None):
+def entry_post(
+    *,
+    key,
+    kind,
+    postings,
+    description,
+    order=None,
+    created_by=None,
+    now=None,
+    refund_payment=None,
+    retry_of=None,
+):
     """Writes one ledger entry with `postings` [(account, amount), ...], or returns the entry
     already written under `key` (a replay). Postings must sum to zero per currency. Account
     rows are locked in id order and their cached balances updated in this transaction; an
-    order's escrow can never go below zero."""
+    order's escrow can never go below zero. What the entry credits to a buyer's funding account
+    is sent back to the buyer through the provider (refunds_send; to `refund_payment` when
+    given, else to the order's payments), in the same transaction."""
     totals = defaultdict(int)
     for account, amount in postings:
         totals[account.currency] += amount
@@ -191,6 +209,13 @@ def entry_post(*, key, kind, postings, description, order=None, created_by=None,
     # The caller's account objects show the balances as they now stand.
     for account, _amount in postings:
         account.balance = balances[account.pk]
+    to_buyer = sum(
+        amount for account, amount in postings if account.kind == Kind.BUYER_FUNDING and amount > 0
+    )
+    if to_buyer:
+        refunds_send(
+            entry, to_buyer, payment=refund_payment, retry_of=retry_of, now=entry.created_at
+        )
     return entry
 
 
@@ -444,6 +469,7 @@ def _payment_receive(order, payment, amount, *, transfer_id, now):
             now=now,
             description=f"{order.reference}: payment not accepted, returned",
             postings=[(escrow, -amount), (buyer_funding, amount)],
+            refund_payment=payment,
         )
         return payment
     accepted = min(amount, payment.amount - payment.received_amount)
@@ -456,6 +482,7 @@ def _payment_receive(order, payment, amount, *, transfer_id, now):
             now=now,
             description=f"{order.reference}: overpayment returned",
             postings=[(escrow, -(amount - accepted)), (buyer_funding, amount - accepted)],
+            refund_payment=payment,
         )
     payment.received_amount += accepted
     if payment.received_amount == payment.amount:
@@ -579,6 +606,8 @@ def webhook_receive(*, provider_name, body: bytes, signature_header, now=None) -
         raise WebhookRejected("malformed event")
     if event_type.startswith("payout."):
         return _payout_webhook_apply(provider_name, reference, event_type, data, now)
+    if event_type.startswith("refund."):
+        return _refund_webhook_apply(provider_name, reference, event_type, data, now)
     payment = Payment.objects.filter(provider_reference=reference).first()
     if payment is None:
         purchase = GoldPurchase.objects.filter(provider_reference=reference).first()
@@ -765,6 +794,223 @@ def escrow_return_unaccepted(*, order, acting_user=None, now):
         description="order did not go ahead, payment returned",
     )
     return entry
+
+
+# --- money back to the buyer, through the provider ------------------------------------------
+
+
+def refunds_send(entry, amount, *, payment=None, retry_of=None, now):
+    """Sends `amount`, which `entry` credits to the buyer of its order, back through the
+    provider: to `payment`, or spread over the order's payments, newest first, each up to what
+    it brought in and was not yet refunded (anything beyond that goes with the newest). A card
+    or Pay Later refund is done at once; a bank transfer is processing until the webhook."""
+    order = entry.order
+    parts = _refund_parts(order, amount, payment) if order is not None else []
+    if not parts:
+        # Money written to the ledger without a payment (imported history): nothing to send
+        # it to. Staff settle it with the buyer outside Pactline.
+        logger.error("Entry %s credits a buyer but has no payment to send it to", entry.pk)
+        return []
+    refunds = []
+    for paid, part in parts:
+        refund = Refund(
+            order=order,
+            buyer_id=order.buyer_id,
+            payment=paid,
+            entry=entry,
+            retry_of=retry_of,
+            amount=part,
+            currency=order.currency,
+            method=paid.method,
+            provider=paid.provider,
+            created_at=now,
+        )
+        started = provider(refund.provider).refund_start(refund=refund)
+        refund.provider_reference = started.reference
+        if started.done:
+            refund.mark_refunded()
+            refund.refunded_at = now
+        refunds.append(refund)
+    return Refund.objects.bulk_create(refunds)
+
+
+def _refund_parts(order, amount, payment):
+    """[(payment, amount)]: where `amount` goes back to (refunds_send)."""
+    if payment is not None:
+        return [(payment, amount)]
+    payments = list(
+        Payment.objects.filter(order=order, received_amount__gt=0).order_by("-created_at", "-pk")
+    )
+    if not payments:
+        return []
+    # What each payment already sent back as the order's refunds (overpayments returned on
+    # arrival were never part of what it brought in; a retry resends an earlier refund).
+    refunded = dict(
+        Refund.objects.filter(order=order, retry_of__isnull=True)
+        .exclude(entry__kind=LedgerEntry.Kind.OVERPAYMENT_RETURN)
+        .values_list("payment")
+        .annotate(total=Sum("amount"))
+    )
+    parts = defaultdict(int)
+    left = amount
+    for paid in payments:
+        part = min(left, max(0, paid.received_amount - refunded.get(paid.pk, 0)))
+        if part:
+            parts[paid] += part
+            left -= part
+    if left:
+        parts[payments[0]] += left
+    return [(paid, part) for paid, part in parts.items()]
+
+
+REFUND_TRANSITIONS = {
+    Refund.Status.REFUNDED: "mark_refunded",
+    Refund.Status.FAILED: "mark_failed",
+}
+
+# What the provider's refund webhooks say, as the status they move a refund to.
+REFUND_EVENTS = {
+    "refund.succeeded": Refund.Status.REFUNDED,
+    "refund.failed": Refund.Status.FAILED,
+}
+
+
+def _refund_move(refund, to, *, now, reason=""):
+    """Moves the locked `refund` to `to` (TransitionNotAllowed if it cannot go there). Failed,
+    its money is back with Pactline, owed to the buyer, in one entry keyed by the refund. The
+    buyer hears either way."""
+    getattr(refund, REFUND_TRANSITIONS[to])()
+    if to == Refund.Status.FAILED:
+        refund.failure_reason = reason[: Refund._meta.get_field("failure_reason").max_length]
+        refund.failed_at = now
+    else:
+        refund.refunded_at = now
+    refund.save()
+    if to == Refund.Status.FAILED:
+        buyer_funding, owed = ledger_accounts(
+            (Kind.BUYER_FUNDING, refund.currency, None, refund.buyer_id),
+            (Kind.REFUND_OWED, refund.currency, None, refund.buyer_id),
+        )
+        entry_post(
+            key=f"refund-failed:{refund.pk}",
+            kind=LedgerEntry.Kind.REFUND_FAILED,
+            order=refund.order,
+            now=now,
+            description=f"{refund.order.reference}: refund {refund.provider_reference} not "
+            "delivered, held for the buyer",
+            postings=[(buyer_funding, -refund.amount), (owed, refund.amount)],
+        )
+    notification_send(
+        user=refund.buyer,
+        kind=f"refund_{to}",
+        template=f"escrow/email/refund_{to}",
+        context={"refund": refund, "order": refund.order},
+        link=reverse("order_detail", args=[refund.order_id]),
+    )
+
+
+def _refund_webhook_apply(provider_name, reference, event_type, data, now):
+    """A refund webhook: the refund it names is done or refused. Refused after done is the bank
+    sending it back: the money is owed to the buyer again. One that cannot move (done after
+    refused) changes nothing and is logged for staff to reconcile with the provider."""
+    return _bank_answer_apply(
+        Refund.objects.select_related("buyer", "order"),
+        provider_name,
+        reference,
+        REFUND_EVENTS.get(event_type),
+        data,
+        lambda refund, to, reason: _refund_move(refund, to, now=now, reason=reason),
+    )
+
+
+def _bank_answer_apply(queryset, provider_name, reference, to, data, move):
+    """A provider's webhook saying where a transfer of ours (a payout, a refund) now stands:
+    the row of `queryset` it names, locked, is moved to `to` by move(row, to, bank's reason).
+    An answer the row cannot take changes nothing and, unless the row is there already, is
+    logged for staff to reconcile with the provider."""
+    if to is None:
+        return WebhookOutcome.IGNORED
+    transfer = (
+        queryset.select_for_update(of=("self",))
+        .filter(provider=provider_name, provider_reference=reference)
+        .first()
+    )
+    if transfer is None:
+        return WebhookOutcome.IGNORED
+    reason = data.get("reason", "")
+    try:
+        move(transfer, to, reason if isinstance(reason, str) else "")
+    except TransitionNotAllowed:
+        if transfer.status != to:
+            logger.warning(
+                "Provider %s says %s %s is %s, but it is %s: reconcile with the provider.",
+                provider_name,
+                transfer._meta.model_name,
+                transfer.pk,
+                to,
+                transfer.status,
+            )
+        return WebhookOutcome.IGNORED
+    return WebhookOutcome.PROCESSED
+
+
+@transaction.atomic
+def refund_advance(*, refund, acting_user, to, now=None) -> Refund:
+    """Staff record the buyer's bank's answer to a refund when the provider's webhook did not
+    come: refunded, or failed (the money is then owed to the buyer, as on the webhook)."""
+    now = now or timezone.now()
+    if not acting_user.is_staff:
+        raise NotAParty(_("Only staff move refunds on."))
+    if to not in REFUND_TRANSITIONS:
+        raise PaymentRefused(_("Unknown refund status."), field="status")
+    refund = (
+        Refund.objects.select_for_update(of=("self",))
+        .select_related("buyer", "order")
+        .get(pk=refund.pk)
+    )
+    try:
+        _refund_move(refund, to, now=now)
+    except TransitionNotAllowed as exc:
+        raise OutOfTurn(
+            _("This refund is %(status)s already.")
+            % {"status": refund.get_status_display().lower()}
+        ) from exc
+    return refund
+
+
+@transaction.atomic
+def refund_retry(*, refund, acting_user, now=None) -> Refund:
+    """Staff send an undelivered refund again, from what Pactline holds owed to the buyer, to
+    the same payment: the new refund is `retry_of` the failed one. Once per failed refund."""
+    now = now or timezone.now()
+    if not acting_user.is_staff:
+        raise NotAParty(_("Only staff send a refund again."))
+    refund = (
+        Refund.objects.select_for_update(of=("self",)).select_related("order").get(pk=refund.pk)
+    )
+    if refund.status != Refund.Status.FAILED:
+        raise OutOfTurn(
+            _("This refund is %(status)s: only an undelivered refund is sent again.")
+            % {"status": refund.get_status_display().lower()}
+        )
+    if Refund.objects.filter(retry_of=refund).exists():
+        raise OutOfTurn(_("This refund was sent again already."))
+    owed, buyer_funding = ledger_accounts(
+        (Kind.REFUND_OWED, refund.currency, None, refund.buyer_id),
+        (Kind.BUYER_FUNDING, refund.currency, None, refund.buyer_id),
+    )
+    entry_post(
+        key=f"refund-retry:{refund.pk}",
+        kind=LedgerEntry.Kind.REFUND_RETRY,
+        order=refund.order,
+        now=now,
+        created_by=acting_user,
+        description=f"{refund.order.reference}: refund {refund.provider_reference} sent again",
+        postings=[(owed, -refund.amount), (buyer_funding, refund.amount)],
+        refund_payment=refund.payment,
+        retry_of=refund,
+    )
+    return Refund.objects.get(retry_of=refund)
 
 
 # --- payouts --------------------------------------------------------------------------------
@@ -973,34 +1219,21 @@ def _payout_webhook_apply(provider_name, reference, event_type, data, now):
     """A payout webhook: the payout it names moves on. Failed after paid is the bank sending
     the money back: it returns to the supplier's balance. One that cannot move there (paid
     after failed) changes nothing and is logged for staff to reconcile with the provider."""
-    to = PAYOUT_EVENTS.get(event_type)
-    if to is None:
-        return WebhookOutcome.IGNORED
-    payout = (
-        Payout.objects.select_for_update(of=("self",))
-        .select_related("supplier")
-        .filter(provider=provider_name, provider_reference=reference)
-        .first()
+
+    def move(payout, to, reason):
+        transition = PAYOUT_TRANSITIONS[to]
+        if to == Payout.Status.FAILED and payout.status == Payout.Status.PAID:
+            transition = "mark_returned"  # the bank sent it back after paying it
+        _payout_move(payout, transition, now=now, reason=reason)
+
+    return _bank_answer_apply(
+        Payout.objects.select_related("supplier"),
+        provider_name,
+        reference,
+        PAYOUT_EVENTS.get(event_type),
+        data,
+        move,
     )
-    if payout is None:
-        return WebhookOutcome.IGNORED
-    transition = PAYOUT_TRANSITIONS[to]
-    if to == Payout.Status.FAILED and payout.status == Payout.Status.PAID:
-        transition = "mark_returned"  # the bank sent it back after paying it
-    reason = data.get("reason", "")
-    try:
-        _payout_move(payout, transition, now=now, reason=reason if isinstance(reason, str) else "")
-    except TransitionNotAllowed:
-        if payout.status != to:
-            logger.warning(
-                "Provider %s says payout %s is %s, but it is %s: reconcile with the provider.",
-                provider_name,
-                payout.pk,
-                to,
-                payout.status,
-            )
-        return WebhookOutcome.IGNORED
-    return WebhookOutcome.PROCESSED
 
 
 # --- disputes (apps/disputes calls these with the order row locked) ---------------------------

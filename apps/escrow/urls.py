@@ -15,6 +15,11 @@ urlpatterns = [
         name="order_payment_simulate",
     ),
     path("orders/<int:pk>/refund/", views.order_refund, name="order_refund"),
+    path(
+        "orders/<int:pk>/refunds/<int:refund_pk>/simulate/",
+        views.order_refund_simulate,
+        name="order_refund_simulate",
+    ),
     path("supplier/payouts/", views.supplier_payouts, name="supplier_payouts"),
     path(
         "supplier/payouts/bank-account/",

@@ -38,7 +38,7 @@ from apps.escrow.forms import (
     purposes_due,
     refund_form_for,
 )
-from apps.escrow.models import GoldPurchase, LedgerAccount, Payment, Payout
+from apps.escrow.models import GoldPurchase, LedgerAccount, Payment, Payout, Refund
 from apps.escrow.providers.sandbox import signed_event
 from apps.orders import selectors as order_selectors
 from apps.orders.exceptions import OrderError, OutOfTurn
@@ -230,6 +230,53 @@ def order_payment_simulate(request, pk, payment_pk):
 
 # --- refunds -------------------------------------------------------------------------------------
 
+# What the buyer's sandbox bank may answer to a refund by bank transfer, as the provider's
+# webhook event says it.
+SANDBOX_REFUND_OUTCOMES = {"refunded": "refund.succeeded", "failed": "refund.failed"}
+SANDBOX_REFUND_FAILURE = "Sandbox: the account the transfer came from is closed"
+
+
+def sandbox_refund_simulate(*, refund, outcome, now=None):
+    """DEMO AID. The buyer's sandbox bank takes (or refuses) `refund`."""
+    return _sandbox_bank_answer(
+        SANDBOX_REFUND_OUTCOMES[outcome],
+        refund.provider_reference,
+        reason=SANDBOX_REFUND_FAILURE if outcome == "failed" else "",
+        now=now,
+    )
+
+
+@buyer_only
+@require_POST
+def order_refund_simulate(request, pk, refund_pk):
+    """Sandbox only: the buyer has its bank take, or refuse, a refund on its way (a real
+    provider sends the webhook)."""
+    order = order_selectors.order_get_for(user=request.user, pk=pk)
+    refund = get_object_or_404(selectors.refunds_for(order=order), pk=refund_pk)
+    outcome = request.POST.get("outcome")
+    if outcome not in SANDBOX_REFUND_OUTCOMES or not selectors.refund_sandbox_answerable(refund):
+        messages.error(
+            request, _("Only a sandbox refund that the bank has not answered can be simulated.")
+        )
+        return _to_detail(order)
+    sandbox_refund_simulate(refund=refund, outcome=outcome)
+    refund.refresh_from_db()
+    amount = format_money(refund.amount, refund.currency)
+    if refund.status == Refund.Status.REFUNDED:
+        messages.success(
+            request, _("Sandbox: your bank received the refund of %(amount)s.") % {"amount": amount}
+        )
+    else:
+        messages.warning(
+            request,
+            _(
+                "Sandbox: your bank refused the refund of %(amount)s. Pactline holds it for you "
+                "and sends it again."
+            )
+            % {"amount": amount},
+        )
+    return _to_detail(order)
+
 
 @login_required
 @require_POST
@@ -399,18 +446,27 @@ def sandbox_payout_simulatable(payout):
     )
 
 
-def sandbox_payout_simulate(*, payout, outcome, now=None):
-    """DEMO AID. The sandbox provider's signed event that the bank paid (or refused) `payout`,
-    run through apps.escrow.services.webhook_receive exactly as the webhook endpoint would."""
+def _sandbox_bank_answer(event_type, reference, *, reason="", now=None):
+    """DEMO AID. The sandbox provider's signed event `event_type` about the transfer
+    `reference` (with the bank's `reason` when it refused it), run through
+    apps.escrow.services.webhook_receive exactly as the webhook endpoint would."""
     now = now or timezone.now()
-    data = {"reference": payout.provider_reference}
-    if outcome == "failed":
-        data["reason"] = SANDBOX_PAYOUT_FAILURE
-    body, signature = signed_event(
-        SANDBOX_PAYOUT_OUTCOMES[outcome], data, timestamp=int(now.timestamp())
-    )
+    data = {"reference": reference}
+    if reason:
+        data["reason"] = reason
+    body, signature = signed_event(event_type, data, timestamp=int(now.timestamp()))
     return services.webhook_receive(
         provider_name=SANDBOX, body=body, signature_header=signature, now=now
+    )
+
+
+def sandbox_payout_simulate(*, payout, outcome, now=None):
+    """DEMO AID. The sandbox bank pays (or refuses) `payout`."""
+    return _sandbox_bank_answer(
+        SANDBOX_PAYOUT_OUTCOMES[outcome],
+        payout.provider_reference,
+        reason=SANDBOX_PAYOUT_FAILURE if outcome == "failed" else "",
+        now=now,
     )
 
 

@@ -320,10 +320,18 @@ def run_live(*, stdout):
     from apps.disputes.seed import claims_open
 
     claims_open(order=order, now=now, stdout=stdout)
-    # Refunded in full by the supplier, who could not make the ship-by date.
+    # Refunded in full by the supplier, who could not make the ship-by date: the Pay Later
+    # balance is back at once, the T/T deposit is on its way back (buyer2 answers for its
+    # sandbox bank on the order page).
+    from apps.escrow.views import sandbox_transfer_simulate
+
     order = confirmed(p1[5], 1, buyer2, at=days(72))
+    deposit = escrow.payment_start(
+        order=order, acting_user=buyer2, purpose="deposit", method="tt", now=days(71)
+    )
+    sandbox_transfer_simulate(payment=deposit, now=days(70))
     escrow.payment_start(
-        order=order, acting_user=buyer2, purpose="full", method="pay_later", now=days(70)
+        order=order, acting_user=buyer2, purpose="balance", method="pay_later", now=days(70)
     )
     escrow.escrow_refund(
         order=order,

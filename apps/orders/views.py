@@ -635,6 +635,7 @@ def _detail_page(request, order, *, status=200, **forms):
         "escrow": escrow,
         "payments": payments,
         "pending_payment": next((p for p in payments if p.status == p.Status.PENDING), None),
+        "refunds": _refunds(order),
         "refund_form": forms.get("refund_form") or refund_form_for(order, party, held=escrow.held),
         "buyer_confirmation": confirmations.get("buyer"),
         "supplier_confirmation": confirmations.get("supplier"),
@@ -665,6 +666,13 @@ def _detail_page(request, order, *, status=200, **forms):
 
 def _order(request, pk):
     return selectors.order_get_for(user=request.user, pk=pk)
+
+
+def _refunds(order):
+    refunds = list(escrow_selectors.refunds_for(order=order))
+    for refund in refunds:
+        refund.answerable = escrow_selectors.refund_sandbox_answerable(refund)
+    return refunds
 
 
 @login_required

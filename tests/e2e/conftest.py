@@ -24,6 +24,12 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = os.environ.get("PACTLINE_SCREENSHOTS")
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Uploads (shipping documents, evidence, verification files) go to the test's own folder."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

@@ -4,16 +4,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.catalog.factories import CategoryFactory, ProductFactory
-from tests.factories import PASSWORD, BuyerFactory, EligibleSupplierFactory, SupplierFactory
+from tests.e2e.helpers import log_in
+from tests.factories import BuyerFactory, EligibleSupplierFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_a_buyer_finds_a_trade_assurance_product_and_opens_the_suppliers_storefront(

@@ -9,22 +9,10 @@ from playwright.sync_api import expect
 
 from apps.core.sweeps import sweep_run
 from apps.orders.models import Order
-from tests.factories import PASSWORD
+from tests.e2e.helpers import log_in
 from tests.orders.clock_helpers import SECOND, fresh, funded_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_the_buyer_decides_on_an_overdue_order_and_the_supplier_sees_the_new_date(new_page):

@@ -14,15 +14,11 @@ from playwright.sync_api import expect
 from apps.disputes import services
 from apps.disputes.models import Case
 from tests.disputes.helpers import PNG, shipped_order
+from tests.e2e.helpers import log_in
 from tests.escrow.helpers import assert_ledger_invariants
-from tests.factories import PASSWORD, MediatorFactory
+from tests.factories import MediatorFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
 @pytest.fixture(autouse=True)
@@ -32,13 +28,6 @@ def mediators_permissions(transactional_db):
     from django.apps import apps
 
     import_module("apps.disputes.migrations.0002_mediator_permissions").forwards(apps, None)
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_a_quality_claim_is_countered_escalated_and_decided_in_admin(new_page):

@@ -13,22 +13,11 @@ from playwright.sync_api import expect
 from apps.escrow.models import Payment, Payout
 from apps.orders.models import Order
 from tests.catalog.factories import ProductFactory
+from tests.e2e.helpers import log_in
 from tests.escrow.helpers import assert_ledger_invariants
 from tests.factories import PASSWORD, BuyerFactory, EligibleSupplierFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def escrow_card(page):

@@ -6,21 +6,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.catalog.factories import ProductFactory
-from tests.factories import PASSWORD, BuyerFactory, EligibleSupplierFactory
+from tests.e2e.helpers import log_in
+from tests.factories import BuyerFactory, EligibleSupplierFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_a_supplier_drafts_an_order_the_buyer_asks_for_a_change_and_both_confirm(new_page):

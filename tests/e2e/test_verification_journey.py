@@ -4,7 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.suppliers.seed import demo_pdf
-from tests.factories import PASSWORD, MediatorFactory, SupplierFactory
+from tests.e2e.helpers import log_in
+from tests.factories import MediatorFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,13 +18,6 @@ def migration_data(transactional_db):
 
     migration = import_module("apps.suppliers.migrations.0002_agreement_and_mediator_permissions")
     migration.forwards(apps, None)
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_a_supplier_is_verified_by_a_mediator_in_admin(new_page, live_server, tmp_path):

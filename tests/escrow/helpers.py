@@ -82,3 +82,36 @@ def assert_ledger_invariants():
 
 def json_of(response):
     return json.loads(response.content)
+
+
+def assert_refunds_match_ledger():
+    """Money credited to a buyer leaves through the provider: for every buyer and currency,
+    the refunds sent equal what the ledger credited to its funding account, and what it holds
+    owed equals its undelivered refunds not yet sent again."""
+    from apps.escrow.models import Refund
+
+    credited = {
+        (row["account__user"], row["currency"]): row["total"]
+        for row in LedgerPosting.objects.filter(
+            account__kind=LedgerAccount.Kind.BUYER_FUNDING, amount__gt=0
+        )
+        .values("account__user", "currency")
+        .annotate(total=Sum("amount"))
+    }
+    sent = {
+        (row["buyer"], row["currency"]): row["total"]
+        for row in Refund.objects.values("buyer", "currency").annotate(total=Sum("amount"))
+    }
+    assert sent == credited, f"refunds sent {sent} but the ledger credited buyers {credited}"
+    owed = {
+        (a.user_id, a.currency): a.balance
+        for a in LedgerAccount.objects.filter(kind=LedgerAccount.Kind.REFUND_OWED)
+        if a.balance
+    }
+    undelivered = {
+        (row["buyer"], row["currency"]): row["total"]
+        for row in Refund.objects.filter(status=Refund.Status.FAILED, retry__isnull=True)
+        .values("buyer", "currency")
+        .annotate(total=Sum("amount"))
+    }
+    assert owed == undelivered, f"owed to buyers {owed}, undelivered refunds {undelivered}"

@@ -18,6 +18,7 @@ from apps.escrow.models import (
     Payment,
     Payout,
     PayoutAccount,
+    Refund,
     WebhookEvent,
 )
 from apps.escrow.providers.sandbox import signed_event
@@ -25,7 +26,12 @@ from apps.escrow.services import WebhookOutcome
 from apps.orders import services as order_services
 from apps.orders.exceptions import OrderError
 from apps.orders.models import Order
-from tests.escrow.helpers import IBANS, assert_ledger_invariants, confirmed_order
+from tests.escrow.helpers import (
+    IBANS,
+    assert_ledger_invariants,
+    assert_refunds_match_ledger,
+    confirmed_order,
+)
 from tests.factories import PASSWORD, BuyerFactory, EligibleSupplierFactory, MediatorFactory
 from tests.orders.helpers import terms
 
@@ -378,6 +384,71 @@ def test_the_bank_and_staff_answering_one_payout_at_once_return_its_money_at_mos
         assert (reversals, payable, paid_out) == (1, TOTAL, 0)
     assert supplier.notifications.filter(kind__startswith="payout_").count() == len(moved)
     assert_ledger_invariants()
+
+
+def test_the_bank_refusing_a_refund_while_staff_send_it_again_sends_it_again_once():
+    """A refund by bank transfer back to the buyer: the bank's refused (replayed) and its done,
+    staff sending it again four times and marking it refunded, all at once. The refund lock puts
+    them in a line: it is sent again at most once, and only after it was refused; what Pactline
+    holds owed to the buyer is exactly what was refused and not sent again."""
+    order = confirmed_order()
+    deposit = services.payment_start(
+        order=order, acting_user=order.buyer, purpose="full", method="tt"
+    )
+    now = timezone.now()
+    body, signature = signed_event(
+        "payment.transfer_received",
+        {"reference": deposit.provider_reference, "amount": TOTAL},
+        timestamp=int(now.timestamp()),
+    )
+    services.webhook_receive(
+        provider_name="sandbox", body=body, signature_header=signature, now=now
+    )
+    services.escrow_refund(order=order, acting_user=order.supplier, reason="Cannot make it")
+    refund = Refund.objects.get(order=order)
+    staff = MediatorFactory()
+
+    def bank_says(event_type, event_id):
+        body, signature = signed_event(
+            event_type,
+            {"reference": refund.provider_reference, "reason": "Account closed"},
+            timestamp=int(now.timestamp()),
+            event_id=event_id,
+        )
+        return lambda: services.webhook_receive(
+            provider_name="sandbox", body=body, signature_header=signature, now=now
+        )
+
+    calls = [("bank refused", bank_says("refund.failed", "evt_refused"))] * 3
+    calls += [("bank done", bank_says("refund.succeeded", "evt_done"))]
+    calls += [("staff again", lambda: services.refund_retry(refund=refund, acting_user=staff))] * 4
+    calls += [
+        (
+            "staff refunded",
+            lambda: services.refund_advance(refund=refund, acting_user=staff, to="refunded"),
+        )
+    ]
+
+    outcomes = race(calls)
+
+    assert unexpected(outcomes, OrderError) == []
+    refund.refresh_from_db()
+    retries = list(Refund.objects.filter(retry_of=refund))
+    sent_again = [
+        name for name, result in outcomes if isinstance(result, Refund) and name == "staff again"
+    ]
+    assert len(retries) == len(sent_again) <= 1
+    if retries:
+        assert refund.status == Refund.Status.FAILED
+    owed = LedgerAccount.objects.get_or_create(
+        kind=Kind.REFUND_OWED, currency="USD", user=order.buyer
+    )[0].balance
+    assert owed == (TOTAL if refund.status == Refund.Status.FAILED and not retries else 0)
+    assert LedgerEntry.objects.filter(kind="refund_failed").count() == (
+        1 if refund.status == Refund.Status.FAILED else 0
+    )
+    assert_ledger_invariants()
+    assert_refunds_match_ledger()
 
 
 # --- accounts opened at once --------------------------------------------------------------------

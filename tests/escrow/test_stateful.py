@@ -1,6 +1,7 @@
 """Random sequences of everything that moves money on a few orders (Hypothesis stateful testing):
 payments by card and T/T, webhooks (transfers of any size, replays, forged or stale ones),
-shipment, receipt, full and partial refunds, cancellations, payouts (moved by staff and by the
+shipment, receipt, full and partial refunds (sent back through the provider, whose bank answers
+in any order, and sent again by staff), cancellations, payouts (moved by staff and by the
 provider's webhooks, in any order) and the clock. A domain error (OrderError) is an allowed
 outcome of any step; anything else is a failure. After every step the ledger's promises are
 checked.
@@ -13,7 +14,7 @@ import json
 from collections import Counter, defaultdict
 
 import pytest
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, event, settings
@@ -37,17 +38,20 @@ from apps.escrow.models import (
     Payment,
     Payout,
     PayoutAccount,
+    Refund,
 )
 from apps.escrow.providers.sandbox import sign
 from apps.escrow.services import WebhookOutcome
 from apps.orders import services as order_services
 from apps.orders.exceptions import OrderError
 from apps.orders.models import Order
-from tests.escrow.helpers import IBANS, confirmed_order
+from tests.escrow.helpers import IBANS, assert_refunds_match_ledger, confirmed_order
 from tests.factories import PASSWORD, MediatorFactory
 
 # What the clock did across a run: the test checks the sweeps really acted, not just ran.
 CLOCK_ACTED = Counter()
+# What became of refunds across a run: undelivered, sent again, delivered.
+REFUNDS_SEEN = Counter()
 
 pytestmark = pytest.mark.django_db
 
@@ -391,6 +395,43 @@ class EscrowMachine(RuleBasedStateMachine):
         assert self.deliver(body) in (WebhookOutcome.PROCESSED, WebhookOutcome.IGNORED)
         self.sent.append(body)
 
+    # --- money back to the buyer
+
+    def refunds(self):
+        return list(Refund.objects.filter(order__in=self.order_pks()).order_by("pk"))
+
+    @precondition(lambda self: Refund.objects.filter(order__in=self.order_pks()).exists())
+    @rule(n=st.integers(min_value=0), to=st.sampled_from(["succeeded", "failed"]))
+    def buyers_bank_answers_a_refund(self, n, to):
+        """The buyer's bank answers in any order: done, refused, refused after done, done after
+        refused. Each is applied or ignored, never an error."""
+        refunds = self.refunds()
+        refund = refunds[n % len(refunds)]
+        body = self.event(f"refund.{to}", {"reference": refund.provider_reference})
+        outcome = self.deliver(body)
+        assert outcome in (WebhookOutcome.PROCESSED, WebhookOutcome.IGNORED)
+        REFUNDS_SEEN[f"{to} {outcome}"] += 1
+        self.sent.append(body)
+
+    @precondition(lambda self: Refund.objects.filter(order__in=self.order_pks()).exists())
+    @rule(n=st.integers(min_value=0), how=st.sampled_from(["again", "refunded", "failed"]))
+    def staff_act_on_a_refund(self, n, how):
+        refunds = self.refunds()
+        refund = refunds[n % len(refunds)]
+        if how == "again":
+            again = self.attempt(
+                services.refund_retry, refund=refund, acting_user=self.staff, now=self.now
+            )
+            REFUNDS_SEEN["sent again" if again else "not sent again"] += 1
+        else:
+            self.attempt(
+                services.refund_advance,
+                refund=refund,
+                acting_user=self.staff,
+                to=how,
+                now=self.now,
+            )
+
     # --- the promises, after every step (a few grouped queries each, to stay fast)
 
     def order_pks(self):
@@ -485,6 +526,16 @@ class EscrowMachine(RuleBasedStateMachine):
                 assert amount == order.total_amount, f"{order} is {order.status}, holds {amount}"
 
     @invariant()
+    def money_credited_to_buyers_is_sent_and_undelivered_money_is_owed(self):
+        """Every credit to a buyer went out as refunds of the same total; each refund went back
+        to a payment of its own order; the buyer is owed exactly its undelivered refunds."""
+        assert_refunds_match_ledger()
+        mismatched = Refund.objects.filter(order__in=self.order_pks()).exclude(
+            payment__order=models.F("order")
+        )
+        assert not mismatched.exists()
+
+    @invariant()
     def payouts_match_their_ledger(self):
         """A supplier's payouts account holds what its live payouts took; payable >= 0."""
         suppliers = [order.supplier_id for order in self.orders]
@@ -534,3 +585,4 @@ def test_random_sequences_keep_the_ledgers_promises():
         ),
     )
     print("the clock acted:", dict(CLOCK_ACTED))
+    print("refunds:", dict(REFUNDS_SEEN))

@@ -769,6 +769,7 @@ def test_the_schema_documents_every_orders_endpoint(client):
         # The escrow API's steps on an order (apps/escrow/api.py).
         "/api/v1/orders/{id}/payments/": {"get", "post"},
         "/api/v1/orders/{id}/refund/": {"post"},
+        "/api/v1/orders/{id}/refunds/": {"get"},
         **{f"/api/v1/orders/{{id}}/{step}/": {"post"} for step in steps},
     }
     for path in paths:

@@ -2,7 +2,9 @@
 
 Card and Pay Later are captured at once. T/T and e-Check wait until a signed webhook says money
 arrived (a T/T may arrive in several transfers); Boleto waits for its webhook too. A payout waits
-for the webhook that says the bank is processing it, paid it, or refused it. Webhooks are
+for the webhook that says the bank is processing it, paid it, or refused it. A refund to a card or
+Pay Later is done at once; one by bank transfer waits for the webhook that says the buyer's bank
+took it (refund.succeeded) or refused it (refund.failed). Webhooks are
 signed with HMAC-SHA256 over "timestamp.body" (Stripe's scheme) and refused outside a 300-second
 window."""
 
@@ -14,7 +16,7 @@ import secrets
 from django.conf import settings
 
 from apps.escrow.exceptions import WebhookRejected
-from apps.escrow.providers.base import PaymentProvider, ProviderStart
+from apps.escrow.providers.base import PaymentProvider, ProviderRefund, ProviderStart
 
 CAPTURED_AT_ONCE = {"card", "pay_later"}
 
@@ -61,6 +63,11 @@ class SandboxProvider(PaymentProvider):
 
     def payout_start(self, *, payout) -> str:
         return f"po_sbx_{secrets.token_hex(10)}"
+
+    def refund_start(self, *, refund) -> ProviderRefund:
+        return ProviderRefund(
+            reference=f"re_sbx_{secrets.token_hex(10)}", done=refund.method in CAPTURED_AT_ONCE
+        )
 
     def verify_webhook(self, *, body: bytes, signature_header: str, now) -> None:
         parts = dict(
