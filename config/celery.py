@@ -52,6 +52,9 @@ app.conf.beat_schedule = {
     "sweep-orders-ship-by-reminder": _sweep("orders.ship_by_reminder", 900.0),
     "sweep-orders-release-reminder": _sweep("orders.release_reminder", 900.0),
     "sweep-storefront-figures": _sweep("suppliers.storefront_figures", crontab(minute=5)),
+    # Escrow (apps/escrow/clock.py): refunds and payouts the bank has not answered, hourly.
+    "sweep-escrow-refund-chase": _sweep("escrow.refund_chase", crontab(minute=45)),
+    "sweep-escrow-payout-chase": _sweep("escrow.payout_chase", crontab(minute=50)),
     # Disputes (apps/disputes/clock.py): answers, escalation, mediation SLAs, returns, decisions.
     "sweep-disputes-default": _sweep("disputes.default", 300.0),
     "sweep-disputes-escalate": _sweep("disputes.escalate", 300.0),

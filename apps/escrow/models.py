@@ -297,6 +297,9 @@ class Payout(FSMModelMixin, models.Model):
     destination = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Until the bank answers: when staff are next asked to chase the provider for it (the
+    # clock's escrow.payout_chase, every PACTLINE_PAYOUT_CHASE_DAYS).
+    chase_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -304,6 +307,13 @@ class Payout(FSMModelMixin, models.Model):
         verbose_name_plural = _("payouts")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="escrow_payout_positive")
+        ]
+        indexes = [
+            models.Index(
+                fields=["chase_at"],
+                condition=Q(status__in=["requested", "processing"]),
+                name="escrow_payout_chase_due",
+            )
         ]
 
     def __str__(self):
@@ -361,6 +371,9 @@ class Refund(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     refunded_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # While a transfer back is on its way: when staff are next asked to chase the provider
+    # for the bank's answer (the clock's escrow.refund_chase, every PACTLINE_REFUND_CHASE_DAYS).
+    chase_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -368,6 +381,13 @@ class Refund(FSMModelMixin, models.Model):
         verbose_name_plural = _("refunds")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="escrow_refund_positive"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["chase_at"],
+                condition=Q(status="processing"),
+                name="escrow_refund_chase_due",
+            )
         ]
 
     def __str__(self):

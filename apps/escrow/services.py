@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import asdict
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
 from django.urls import reverse
@@ -830,6 +831,8 @@ def refunds_send(entry, amount, *, payment=None, retry_of=None, now):
         if started.done:
             refund.mark_refunded()
             refund.refunded_at = now
+        else:
+            refund.chase_at = now + dt.timedelta(days=settings.PACTLINE_REFUND_CHASE_DAYS)
         refunds.append(refund)
     return Refund.objects.bulk_create(refunds)
 
@@ -954,6 +957,74 @@ def _bank_answer_apply(queryset, provider_name, reference, to, data, move):
     return WebhookOutcome.PROCESSED
 
 
+def refund_chase_due(now):
+    """Refunds on their way whose bank has not answered in time: staff chase the provider."""
+    return Refund.objects.filter(status=Refund.Status.PROCESSING, chase_at__lte=now)
+
+
+def refund_chase(refund, now):
+    """The clock's step for one refund still on its way past its chase date (locked by the
+    sweep): see _staff_chase."""
+    return _staff_chase(
+        refund,
+        now,
+        days=settings.PACTLINE_REFUND_CHASE_DAYS,
+        template="escrow/email/refund_chase",
+        context={"refund": refund, "order": refund.order},
+    )
+
+
+def payout_chase_due(now):
+    """Payouts the supplier's bank has not answered in time: staff chase the provider."""
+    return Payout.objects.filter(
+        status__in=[Payout.Status.REQUESTED, Payout.Status.PROCESSING], chase_at__lte=now
+    )
+
+
+def payout_chase(payout, now):
+    """The clock's step for one payout still unanswered past its chase date (locked by the
+    sweep): see _staff_chase."""
+    return _staff_chase(
+        payout,
+        now,
+        days=settings.PACTLINE_PAYOUT_CHASE_DAYS,
+        template="escrow/email/payout_chase",
+        context={"payout": payout},
+    )
+
+
+def _staff_chase(transfer, now, *, days, template, context):
+    """A transfer of ours (a refund, a payout) the bank has not answered: every active staff
+    member who may move such transfers is emailed to ask the provider and record the bank's
+    answer in the admin; the next chase is set `days` on, and repeats until it is answered."""
+    model = transfer._meta.model_name
+    waited = (now - transfer.created_at).days
+    transfer.chase_at = now + dt.timedelta(days=days)
+    transfer.save(update_fields=["chase_at"])
+    permission = Permission.objects.filter(
+        content_type__app_label="escrow", codename=f"change_{model}"
+    ).first()
+    staff = (
+        User.objects.filter(is_staff=True, is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions=permission)
+            | Q(groups__permissions=permission)
+        )
+        .distinct()
+    )
+    link = reverse(f"admin:escrow_{model}_change", args=[transfer.pk])
+    for member in staff:
+        notification_send(
+            user=member,
+            kind=f"{model}_chase",
+            template=template,
+            context={**context, "days": waited},
+            link=link,
+        )
+    return f"{transfer.provider_reference}: unanswered for {waited} days, staff asked to chase it"
+
+
 @transaction.atomic
 def refund_advance(*, refund, acting_user, to, now=None) -> Refund:
     """Staff record the buyer's bank's answer to a refund when the provider's webhook did not
@@ -1052,6 +1123,7 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
         created_at=now,
         account=account,
         destination=str(account)[: Payout._meta.get_field("destination").max_length],
+        chase_at=now + dt.timedelta(days=settings.PACTLINE_PAYOUT_CHASE_DAYS),
     )
     payout.provider_reference = provider(payout.provider).payout_start(payout=payout)
     payout.save()

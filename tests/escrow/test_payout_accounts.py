@@ -495,3 +495,37 @@ def test_the_supplier_portal_asks_for_an_account_until_there_is_one(client):
     assert ask in client.get(reverse("supplier_home")).content.decode()
     set_account(supplier)
     assert ask not in client.get(reverse("supplier_home")).content.decode()
+
+
+def test_staff_are_asked_to_chase_a_payout_the_bank_never_answered(
+    settings, django_capture_on_commit_callbacks
+):
+    """The clock's escrow.payout_chase: a payout unanswered after PACTLINE_PAYOUT_CHASE_DAYS is
+    put to the staff who move payouts, again every as many days, until the bank answers."""
+    from apps.core.sweeps import sweep_run
+
+    settings.PACTLINE_PAYOUT_CHASE_DAYS = 5
+    order = completed()
+    payout = services.payout_request(supplier=order.supplier, amount=100_000, currency="USD")
+    assert payout.chase_at == payout.created_at + dt.timedelta(days=5)
+    finance = MediatorFactory(is_superuser=True)
+    MediatorFactory()  # moves no payouts: not asked
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        early = sweep_run("escrow.payout_chase", now=payout.chase_at - dt.timedelta(seconds=1))
+        due = sweep_run("escrow.payout_chase", now=payout.chase_at + dt.timedelta(seconds=1))
+        again = sweep_run("escrow.payout_chase", now=payout.chase_at + dt.timedelta(seconds=2))
+
+    assert (early.done, due.done, again.done) == (0, 1, 0)
+    assert [m.to for m in mail.outbox] == [[finance.email]]
+    assert "unanswered for 5 days: chase the provider" in mail.outbox[0].subject
+    assert payout.destination in mail.outbox[0].body
+    assert order.supplier.email in mail.outbox[0].body
+    assert f"/admin/escrow/payout/{payout.pk}/change/" in mail.outbox[0].body
+    payout.refresh_from_db()
+    assert payout.chase_at > payout.created_at + dt.timedelta(days=9)
+
+    # Paid, it is chased no more.
+    sandbox_payout_simulate(payout=payout, outcome="paid")
+    assert sweep_run("escrow.payout_chase", now=payout.chase_at + dt.timedelta(days=1)).due == 0

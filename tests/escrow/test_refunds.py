@@ -4,9 +4,11 @@ is done at once; a bank transfer waits for the buyer's bank (refund.succeeded / 
 An undelivered refund comes back onto the books as owed to the buyer until staff send it again.
 Every test ends with the ledger's invariants and the refunds' own."""
 
+import datetime as dt
 import logging
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -412,3 +414,43 @@ def test_the_buyer_hears_of_an_undelivered_refund_in_its_language(
 
     assert "kon niet worden afgeleverd" in mail.outbox[0].subject
     assert "Gesloten" in mail.outbox[0].body
+
+
+# --- the clock chases unanswered transfers back ---------------------------------------------------
+
+
+def test_staff_are_asked_to_chase_a_transfer_back_the_bank_never_answered(
+    order, settings, django_capture_on_commit_callbacks
+):
+    from apps.core.sweeps import sweep_run
+
+    settings.PACTLINE_REFUND_CHASE_DAYS = 10
+    refund = processing_tt_refund(order)
+    card = Refund.objects.get(order=order, method="card")
+    assert card.chase_at is None
+    assert refund.chase_at == refund.created_at + dt.timedelta(days=10)
+    finance = MediatorFactory(is_superuser=True)
+    clerk = MediatorFactory()  # staff in a group that may change refunds
+    group = Group.objects.create(name="Finance")
+    group.permissions.add(Permission.objects.get(codename="change_refund"))
+    clerk.groups.add(group)
+    MediatorFactory()  # a mediator who does not move refunds is not asked
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        early = sweep_run("escrow.refund_chase", now=refund.chase_at - dt.timedelta(seconds=1))
+        due = sweep_run("escrow.refund_chase", now=refund.chase_at + dt.timedelta(seconds=1))
+        again = sweep_run("escrow.refund_chase", now=refund.chase_at + dt.timedelta(seconds=2))
+
+    assert (early.done, due.done, again.done) == (0, 1, 0)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([finance.email, clerk.email])
+    assert "unanswered for 10 days: chase the provider" in mail.outbox[0].subject
+    assert order.buyer.email in mail.outbox[0].body
+    assert f"/admin/escrow/refund/{refund.pk}/change/" in mail.outbox[0].body
+    refund.refresh_from_db()
+    assert refund.chase_at > timezone.now() + dt.timedelta(days=19)  # asked again in 10 days
+
+    # Answered, it is chased no more.
+    deliver("refund.succeeded", {"reference": refund.provider_reference})
+    later = sweep_run("escrow.refund_chase", now=refund.chase_at + dt.timedelta(days=1))
+    assert later.due == 0

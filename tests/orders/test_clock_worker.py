@@ -48,6 +48,8 @@ def test_beat_schedules_every_order_rule_through_the_sweep_task():
         "orders.ship_by_reminder",
         "orders.release_reminder",
         "suppliers.storefront_figures",
+        "escrow.refund_chase",
+        "escrow.payout_chase",
     } <= rules
 
 
