@@ -112,6 +112,10 @@ def test_a_full_refund_goes_back_to_each_payment_newest_first(order):
     assert all(r.provider_reference.startswith("re_sbx_") for r in refunds)
     assert refunds[0].refunded_at is not None and refunds[1].refunded_at is None
     assert balance(Kind.BUYER_FUNDING, order.buyer) == 0
+    # The buyer is told where its money goes; the supplier (who refunded) hears nothing.
+    told = order.buyer.notifications.get(kind="order_refunded")
+    assert "It goes back the way you paid" in told.body
+    assert not order.supplier.notifications.filter(kind="order_refunded").exists()
 
 
 def test_a_partial_refund_takes_the_newest_payment_first_then_the_older(order):
