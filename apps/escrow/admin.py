@@ -19,6 +19,7 @@ from apps.escrow.models import (
     Payout,
     PayoutAccount,
     Refund,
+    RefundAccount,
     WebhookEvent,
 )
 from apps.escrow.views import sandbox_simulatable, sandbox_transfer_simulate
@@ -212,6 +213,27 @@ class PayoutAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return obj.masked
 
 
+@admin.register(RefundAccount)
+class RefundAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Bank accounts buyers gave for refunds their bank or card did not take, current and
+    replaced: staff check one before sending the refund again there."""
+
+    list_display = ["refund", "buyer", "masked", "holder_name", "country", "bic", "created_at"]
+    list_filter = [CurrentAccountFilter, "country"]
+    search_fields = [
+        "buyer__email",
+        "holder_name",
+        "iban",
+        "account_number",
+        "refund__provider_reference",
+    ]
+    list_select_related = ["refund", "buyer"]
+
+    @admin.display(description=_("account"))
+    def masked(self, obj):
+        return obj.masked
+
+
 def _each_through_service(model_admin, request, queryset, step, *, refused, done_message):
     """An admin action's `step` (a service call) on each selected row: a refusal is an error
     message naming the row (`refused` % pk, error), the rest one success message."""
@@ -297,6 +319,7 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "buyer",
         "amount_display",
         "method",
+        "destination",
         "status",
         "provider_reference",
         "failure_reason",

@@ -209,6 +209,19 @@ class PayoutAccountForm(forms.Form):
     )
 
 
+class RefundAccountForm(PayoutAccountForm):
+    """A bank account the buyer gives for a refund its bank or card did not take."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["holder_name"].help_text = _(
+            "The name the bank account is held in: yours or your company's."
+        )
+        self.fields["password"].help_text = _(
+            "To confirm that it is you choosing where your refund goes."
+        )
+
+
 class GoldPurchaseForm(forms.Form):
     method = forms.ChoiceField(
         label=_("How to pay"),

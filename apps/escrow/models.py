@@ -212,7 +212,45 @@ class WebhookEvent(models.Model):
         return f"{self.provider}:{self.event_id}"
 
 
-class PayoutAccount(models.Model):
+class BankAccountDetails(models.Model):
+    """A bank account as Pactline keeps it (apps.escrow.bank checks it): one of an IBAN, where
+    the bank's country has them, or the national account number with the bank's BIC."""
+
+    holder_name = models.CharField(_("account holder"), max_length=140)
+    country = models.CharField(_("bank country"), max_length=2)
+    # Both stored compact and upper case.
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    account_number = models.CharField(_("account number"), max_length=34, blank=True)
+    bic = models.CharField(_("BIC (SWIFT code)"), max_length=11, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=140, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        """The masked number and the holder: what a transfer keeps as its destination."""
+        return f"{self.masked} \u00b7 {self.holder_name}"
+
+    @property
+    def country_name(self):
+        return countries.name(self.country) or self.country
+
+    @property
+    def masked(self):
+        """The number as pages, emails and statements show it: enough to recognise, too little
+        to use. An IBAN keeps its country, check digits and last four; a number its last four."""
+        if self.iban:
+            return f"{self.iban[:4]} \u2022\u2022\u2022\u2022 {self.iban[-4:]}"
+        return f"\u2022\u2022\u2022\u2022 {self.account_number[-4:]}"
+
+
+IBAN_OR_NUMBER_WITH_BIC = (Q(iban="") & ~Q(account_number="") & ~Q(bic="")) | (
+    ~Q(iban="") & Q(account_number="")
+)
+
+
+class PayoutAccount(BankAccountDetails):
     """The bank account a supplier's payouts go to. A row is never edited: a change writes a new
     row and marks the one before it replaced, so every payout's destination stays on record.
     After a change (not the first account) payouts wait until `payouts_from`, so that whoever
@@ -222,15 +260,6 @@ class PayoutAccount(models.Model):
     supplier = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_accounts"
     )
-    holder_name = models.CharField(_("account holder"), max_length=140)
-    country = models.CharField(_("bank country"), max_length=2)
-    # One of the two: an IBAN where the bank's country has them, else the national account
-    # number. Both stored compact and upper case.
-    iban = models.CharField("IBAN", max_length=34, blank=True)
-    account_number = models.CharField(_("account number"), max_length=34, blank=True)
-    bic = models.CharField(_("BIC (SWIFT code)"), max_length=11, blank=True)
-    bank_name = models.CharField(_("bank"), max_length=140, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
     payouts_from = models.DateTimeField()
     replaced_at = models.DateTimeField(null=True, blank=True)
 
@@ -245,27 +274,10 @@ class PayoutAccount(models.Model):
                 name="escrow_one_current_payout_account",
             ),
             models.CheckConstraint(
-                condition=(Q(iban="") & ~Q(account_number="") & ~Q(bic=""))
-                | (~Q(iban="") & Q(account_number="")),
+                condition=IBAN_OR_NUMBER_WITH_BIC,
                 name="escrow_payout_account_iban_or_number_with_bic",
             ),
         ]
-
-    def __str__(self):
-        """The masked number and the holder: what a payout keeps as its destination."""
-        return f"{self.masked} \u00b7 {self.holder_name}"
-
-    @property
-    def country_name(self):
-        return countries.name(self.country) or self.country
-
-    @property
-    def masked(self):
-        """The number as pages, emails and statements show it: enough to recognise, too little
-        to use. An IBAN keeps its country, check digits and last four; a number its last four."""
-        if self.iban:
-            return f"{self.iban[:4]} \u2022\u2022\u2022\u2022 {self.iban[-4:]}"
-        return f"\u2022\u2022\u2022\u2022 {self.account_number[-4:]}"
 
 
 class Payout(FSMModelMixin, models.Model):
@@ -368,6 +380,12 @@ class Refund(FSMModelMixin, models.Model):
     provider = models.CharField(max_length=32, default="sandbox")
     provider_reference = models.CharField(max_length=64, unique=True)
     failure_reason = models.CharField(max_length=255, blank=True)
+    # A refund sent again to a bank account the buyer gave (RefundAccount, by bank transfer)
+    # instead of back to the payment; `destination` is its masked number and holder.
+    account = models.ForeignKey(
+        "RefundAccount", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    destination = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     refunded_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
@@ -400,6 +418,34 @@ class Refund(FSMModelMixin, models.Model):
     @transition(status, source=[Status.PROCESSING, Status.REFUNDED], target=Status.FAILED)
     def mark_failed(self):
         """Refused by the bank; from refunded, the bank sent it back days later."""
+
+
+class RefundAccount(BankAccountDetails):
+    """A bank account the buyer gives for a refund its bank or card did not take (confirmed
+    with its password): staff send that refund again there, by bank transfer. A row is never
+    edited; giving other details writes a new row and marks this one replaced."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="accounts")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="refund_accounts"
+    )
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("refund bank account")
+        verbose_name_plural = _("refund bank accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["refund"],
+                condition=Q(replaced_at__isnull=True),
+                name="escrow_one_current_refund_account",
+            ),
+            models.CheckConstraint(
+                condition=IBAN_OR_NUMBER_WITH_BIC,
+                name="escrow_refund_account_iban_or_number_with_bic",
+            ),
+        ]
 
 
 class GoldPurchase(FSMModelMixin, models.Model):

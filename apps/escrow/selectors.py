@@ -14,6 +14,7 @@ from apps.escrow.models import (
     Payout,
     PayoutAccount,
     Refund,
+    RefundAccount,
 )
 
 Kind = LedgerAccount.Kind
@@ -156,6 +157,19 @@ def refund_sandbox_answerable(refund):
     """A refund through the sandbox provider that the buyer's bank has not answered yet: the
     demo lets the buyer answer it (a real provider sends the webhook)."""
     return refund.provider == "sandbox" and refund.status == Refund.Status.PROCESSING
+
+
+def refund_account_current(*, refund):
+    """The bank account the buyer gave for `refund` (not delivered), or None."""
+    return RefundAccount.objects.filter(refund=refund, replaced_at__isnull=True).first()
+
+
+def refund_goes_elsewhere(refund):
+    """A refund the buyer may give other bank details for: not delivered, not yet sent again."""
+    return (
+        refund.status == Refund.Status.FAILED
+        and not Refund.objects.filter(retry_of=refund).exists()
+    )
 
 
 def payouts_for(*, supplier):

@@ -125,12 +125,18 @@ class RefundSentSerializer(serializers.ModelSerializer):
     failure_reason = serializers.CharField(
         read_only=True, help_text="Why the bank refused a failed refund, when it said."
     )
+    destination = serializers.CharField(
+        read_only=True,
+        help_text="A refund sent again to a bank account the buyer gave: that account, masked, "
+        "with its holder. Empty when it goes back to the payment.",
+    )
 
     class Meta:
         model = Refund
         fields = [
             "id",
             "payment",
+            "destination",
             "method",
             "amount",
             "currency",

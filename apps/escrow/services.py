@@ -51,10 +51,15 @@ from apps.escrow.models import (
     Payout,
     PayoutAccount,
     Refund,
+    RefundAccount,
     WebhookEvent,
 )
 from apps.escrow.providers.sandbox import provider
-from apps.escrow.selectors import payout_account_current
+from apps.escrow.selectors import (
+    payout_account_current,
+    refund_account_current,
+    refund_goes_elsewhere,
+)
 from apps.orders import events
 from apps.orders.exceptions import NotAParty, OutOfTurn, WrongParty
 from apps.orders.models import Order, OrderEvent
@@ -812,6 +817,13 @@ def refunds_send(entry, amount, *, payment=None, retry_of=None, now):
         # it to. Staff settle it with the buyer outside Pactline.
         logger.error("Entry %s credits a buyer but has no payment to send it to", entry.pk)
         return []
+    # Sent again after a refusal: to the bank account the buyer gave for it, if it gave one,
+    # else where the refused one went.
+    account = (
+        (refund_account_current(refund=retry_of) or retry_of.account)
+        if retry_of is not None
+        else None
+    )
     refunds = []
     for paid, part in parts:
         refund = Refund(
@@ -822,7 +834,11 @@ def refunds_send(entry, amount, *, payment=None, retry_of=None, now):
             retry_of=retry_of,
             amount=part,
             currency=order.currency,
-            method=paid.method,
+            method=Payment.Method.TT if account else paid.method,
+            account=account,
+            destination=str(account)[: Refund._meta.get_field("destination").max_length]
+            if account
+            else "",
             provider=paid.provider,
             created_at=now,
         )
@@ -993,18 +1009,13 @@ def payout_chase(payout, now):
     )
 
 
-def _staff_chase(transfer, now, *, days, template, context):
-    """A transfer of ours (a refund, a payout) the bank has not answered: every active staff
-    member who may move such transfers is emailed to ask the provider and record the bank's
-    answer in the admin; the next chase is set `days` on, and repeats until it is answered."""
-    model = transfer._meta.model_name
-    waited = (now - transfer.created_at).days
-    transfer.chase_at = now + dt.timedelta(days=days)
-    transfer.save(update_fields=["chase_at"])
+def _staff_who_may_change(model):
+    """Active staff who may change rows of escrow's `model` (through a group or their own
+    permissions), and superusers: who handles money that needs a person."""
     permission = Permission.objects.filter(
         content_type__app_label="escrow", codename=f"change_{model}"
     ).first()
-    staff = (
+    return (
         User.objects.filter(is_staff=True, is_active=True)
         .filter(
             Q(is_superuser=True)
@@ -1013,6 +1024,17 @@ def _staff_chase(transfer, now, *, days, template, context):
         )
         .distinct()
     )
+
+
+def _staff_chase(transfer, now, *, days, template, context):
+    """A transfer of ours (a refund, a payout) the bank has not answered: every active staff
+    member who may move such transfers is emailed to ask the provider and record the bank's
+    answer in the admin; the next chase is set `days` on, and repeats until it is answered."""
+    model = transfer._meta.model_name
+    waited = (now - transfer.created_at).days
+    transfer.chase_at = now + dt.timedelta(days=days)
+    transfer.save(update_fields=["chase_at"])
+    staff = _staff_who_may_change(model)
     link = reverse(f"admin:escrow_{model}_change", args=[transfer.pk])
     for member in staff:
         notification_send(
@@ -1050,9 +1072,63 @@ def refund_advance(*, refund, acting_user, to, now=None) -> Refund:
 
 
 @transaction.atomic
+def refund_account_give(
+    *, refund, buyer, password, holder_name, country, iban="", account_number="", bic="", now=None
+) -> RefundAccount:
+    """The buyer gives a bank account for a refund its bank or card did not take, confirming
+    with its password (PayoutAccountInvalid with messages by field, the password's among them):
+    staff send the refund again there. A new row each time (the one before is marked replaced);
+    the same details again change nothing. The buyer is emailed (whoever gave them, it hears
+    where its money will go) and so are the staff who send refunds again."""
+    if refund.buyer_id != buyer.pk:
+        raise NotAParty
+    refund = (
+        Refund.objects.select_for_update(of=("self",)).select_related("order").get(pk=refund.pk)
+    )
+    if not refund_goes_elsewhere(refund):
+        raise OutOfTurn(
+            _("Only a refund that was not delivered and not yet sent again goes elsewhere.")
+        )
+    details = _bank_details_confirmed(
+        buyer,
+        password,
+        holder_name=holder_name,
+        country=country,
+        iban=iban,
+        account_number=account_number,
+        bic=bic,
+    )
+    now = now or timezone.now()
+    current = refund_account_current(refund=refund)
+    if _same_or_replaced(current, details, now):
+        return current
+    account = RefundAccount.objects.create(
+        refund=refund, buyer=buyer, created_at=now, **asdict(details)
+    )
+    context = {"refund": refund, "order": refund.order, "account": account}
+    notification_send(
+        user=buyer,
+        kind="refund_account",
+        template="escrow/email/refund_account",
+        context=context,
+        link=reverse("order_detail", args=[refund.order_id]),
+    )
+    for member in _staff_who_may_change("refund"):
+        notification_send(
+            user=member,
+            kind="refund_account_given",
+            template="escrow/email/refund_account_given",
+            context=context,
+            link=reverse("admin:escrow_refund_change", args=[refund.pk]),
+        )
+    return account
+
+
+@transaction.atomic
 def refund_retry(*, refund, acting_user, now=None) -> Refund:
-    """Staff send an undelivered refund again, from what Pactline holds owed to the buyer, to
-    the same payment: the new refund is `retry_of` the failed one. Once per failed refund."""
+    """Staff send an undelivered refund again, from what Pactline holds owed to the buyer: to
+    the bank account the buyer gave for it (refund_account_give), else to the same payment. The
+    new refund is `retry_of` the failed one. Once per failed refund."""
     now = now or timezone.now()
     if not acting_user.is_staff:
         raise NotAParty(_("Only staff send a refund again."))
@@ -1145,6 +1221,33 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
     return payout
 
 
+def _bank_details_confirmed(user, password, **details):
+    """The bank details as apps.escrow.bank checked them, given by `user` with its password:
+    PayoutAccountInvalid with messages by field (the password's among them) otherwise."""
+    errors = {}
+    try:
+        checked = bank_details_check(**details)
+    except PayoutAccountInvalid as exc:
+        errors = dict(exc.errors)
+    if not password or not user.check_password(password):
+        errors["password"] = [PasswordMismatch.default_message]
+    if errors:
+        raise PayoutAccountInvalid(errors=errors)
+    return checked
+
+
+def _same_or_replaced(current, details, now):
+    """True when the `current` account (or None) already has `details`; otherwise it is marked
+    replaced as of `now`, since a bank account row is never edited."""
+    if current is None:
+        return False
+    if all(getattr(current, name) == value for name, value in asdict(details).items()):
+        return True
+    current.replaced_at = now
+    current.save(update_fields=["replaced_at"])
+    return False
+
+
 def _payout_account_ready(supplier, now) -> PayoutAccount:
     """The account a payout asked for now goes to; PayoutAccountNotReady when there is none or
     a change is still held."""
@@ -1178,31 +1281,20 @@ def payout_account_set(
     at once are written one after the other (and timed after the lock, so in that order)."""
     if supplier.role != User.Role.SUPPLIER:
         raise WrongParty(_("Only suppliers have payouts."))
-    errors = {}
-    try:
-        details = bank_details_check(
-            holder_name=holder_name,
-            country=country,
-            iban=iban,
-            account_number=account_number,
-            bic=bic,
-        )
-    except PayoutAccountInvalid as exc:
-        errors = dict(exc.errors)
-    if not password or not supplier.check_password(password):
-        errors["password"] = [PasswordMismatch.default_message]
-    if errors:
-        raise PayoutAccountInvalid(errors=errors)
+    details = _bank_details_confirmed(
+        supplier,
+        password,
+        holder_name=holder_name,
+        country=country,
+        iban=iban,
+        account_number=account_number,
+        bic=bic,
+    )
     User.objects.select_for_update().filter(pk=supplier.pk).values_list("pk").get()
     now = now or timezone.now()
     current = payout_account_current(supplier=supplier)
-    if current is not None and all(
-        getattr(current, name) == value for name, value in asdict(details).items()
-    ):
+    if _same_or_replaced(current, details, now):
         return current
-    if current is not None:
-        current.replaced_at = now
-        current.save(update_fields=["replaced_at"])
     hold = dt.timedelta(hours=settings.PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS)
     account = PayoutAccount.objects.create(
         supplier=supplier,

@@ -16,6 +16,11 @@ urlpatterns = [
     ),
     path("orders/<int:pk>/refund/", views.order_refund, name="order_refund"),
     path(
+        "orders/<int:pk>/refunds/<int:refund_pk>/bank-account/",
+        views.order_refund_account,
+        name="order_refund_account",
+    ),
+    path(
         "orders/<int:pk>/refunds/<int:refund_pk>/simulate/",
         views.order_refund_simulate,
         name="order_refund_simulate",

@@ -12,7 +12,7 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -35,6 +35,7 @@ from apps.escrow.forms import (
     PaymentForm,
     PayoutAccountForm,
     PayoutRequestForm,
+    RefundAccountForm,
     purposes_due,
     refund_form_for,
 )
@@ -78,6 +79,12 @@ def _put_on_form(form, error: OrderError):
     for field, field_messages in (error.errors or {error.field: [error.message]}).items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+def _bank_details_of(form):
+    """A valid bank account form's details and password, as the services take them."""
+    names = ["password", "holder_name", "country", "iban", "account_number", "bic"]
+    return {name: form.cleaned_data[name] for name in names}
 
 
 def _not_payable_reason(order):
@@ -278,6 +285,64 @@ def order_refund_simulate(request, pk, refund_pk):
     return _to_detail(order)
 
 
+@buyer_only
+def order_refund_account(request, pk, refund_pk):
+    """The buyer gives a bank account for a refund its bank or card did not take, confirmed
+    with its password (wrong ones count against allauth's reauthentication limit); staff then
+    send the refund there."""
+    order = order_selectors.order_get_for(user=request.user, pk=pk)
+    refund = get_object_or_404(selectors.refunds_for(order=order), pk=refund_pk)
+    if refund.buyer_id != request.user.pk:
+        raise Http404
+    current = selectors.refund_account_current(refund=refund)
+    if not selectors.refund_goes_elsewhere(refund):
+        messages.error(
+            request,
+            _("Only a refund that was not delivered and not yet sent again goes elsewhere."),
+        )
+        return _to_detail(order)
+    initial = {"holder_name": current.holder_name, "country": current.country} if current else {}
+    form = RefundAccountForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if not ratelimit.consume(request, action="reauthenticate", user=request.user):
+            form.add_error(
+                None, _("Too many attempts to confirm your password. Wait a minute and try again.")
+            )
+        else:
+            try:
+                account = services.refund_account_give(
+                    refund=refund,
+                    buyer=request.user,
+                    **_bank_details_of(form),
+                )
+            except OrderError as exc:
+                _put_on_form(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Thank you: our team sends the refund of %(amount)s to %(account)s. We "
+                        "emailed you about it."
+                    )
+                    % {
+                        "amount": format_money(refund.amount, refund.currency),
+                        "account": account.masked,
+                    },
+                )
+                return _to_detail(order)
+    return render(
+        request,
+        "escrow/order_refund_account.html",
+        {
+            "order": order,
+            "refund": refund,
+            "account": current,
+            "form": form,
+            "iban_countries": " ".join(iban_countries()),
+        },
+    )
+
+
 @login_required
 @require_POST
 def order_refund(request, pk):
@@ -396,12 +461,7 @@ def supplier_payout_account(request):
             try:
                 account = services.payout_account_set(
                     supplier=supplier,
-                    password=form.cleaned_data["password"],
-                    holder_name=form.cleaned_data["holder_name"],
-                    country=form.cleaned_data["country"],
-                    iban=form.cleaned_data["iban"],
-                    account_number=form.cleaned_data["account_number"],
-                    bic=form.cleaned_data["bic"],
+                    **_bank_details_of(form),
                 )
             except OrderError as exc:
                 _put_on_form(form, exc)

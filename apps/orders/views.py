@@ -672,6 +672,12 @@ def _refunds(order):
     refunds = list(escrow_selectors.refunds_for(order=order))
     for refund in refunds:
         refund.answerable = escrow_selectors.refund_sandbox_answerable(refund)
+        refund.goes_elsewhere = escrow_selectors.refund_goes_elsewhere(refund)
+        refund.given_account = (
+            escrow_selectors.refund_account_current(refund=refund)
+            if refund.goes_elsewhere
+            else None
+        )
     return refunds
 
 

@@ -1,6 +1,7 @@
 """A refund through the browser, back the way the money came: the supplier refunds a funded
 order in full, the buyer sees the card part refunded at once and the T/T part on its way, its
-(sandbox) bank refuses the transfer, staff send it again from the admin, and the bank takes it."""
+(sandbox) bank refuses the transfer, the buyer gives another bank account, staff send the refund
+again there from the admin, and the bank takes it."""
 
 import pytest
 from django.utils import timezone
@@ -15,7 +16,7 @@ from tests.escrow.helpers import (
     assert_refunds_match_ledger,
     confirmed_order,
 )
-from tests.factories import MediatorFactory
+from tests.factories import PASSWORD, MediatorFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,6 +72,17 @@ def test_a_refund_goes_back_by_card_and_transfer_and_is_sent_again_after_a_refus
     expect(refund_rows(buyer).nth(1)).to_contain_text("Not delivered")
     expect(refund_rows(buyer).nth(1)).to_contain_text("Pactline holds this money for you")
 
+    # The account is closed: the buyer gives another one, confirmed with its password.
+    buyer.get_by_role("link", name="Give a bank account for this refund").click()
+    buyer.get_by_label("Account holder").fill("Noordzee Imports B.V.")
+    buyer.get_by_label("Bank country").select_option("NL")
+    expect(buyer.get_by_label("Account number")).to_be_hidden()  # NL banks use IBANs
+    buyer.get_by_label("IBAN").fill("NL91 ABNA 0417 1643 00")
+    buyer.get_by_label("Your Pactline password").fill(PASSWORD)
+    buyer.get_by_role("button", name="Send my refund here").click()
+    given = "Our team sends it to NL91 •••• 4300, the account you gave."
+    expect(buyer.get_by_text(given)).to_be_visible()
+
     # Staff send it again from the admin.
     staff = MediatorFactory(is_superuser=True)
     admin = new_page()
@@ -87,7 +99,7 @@ def test_a_refund_goes_back_by_card_and_transfer_and_is_sent_again_after_a_refus
     buyer.goto(order_url)
     rows = refund_rows(buyer)
     expect(rows).to_have_count(3)
-    expect(rows.nth(2)).to_contain_text("sent again")
+    expect(rows.nth(2)).to_contain_text("To NL91 •••• 4300 · Noordzee Imports B.V. · sent again")
     rows.nth(2).get_by_role("button", name="My bank received it").click()
     expect(buyer.get_by_text("your bank received the refund of US$ 1,800.00")).to_be_visible()
     expect(refund_rows(buyer).nth(2)).to_contain_text("Refunded")

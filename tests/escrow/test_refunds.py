@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.escrow import services
-from apps.escrow.models import LedgerAccount, LedgerEntry, Refund
+from apps.escrow.exceptions import PayoutAccountInvalid
+from apps.escrow.models import LedgerAccount, LedgerEntry, Refund, RefundAccount
 from apps.escrow.providers.sandbox import signed_event
 from apps.escrow.services import WebhookOutcome
 from apps.orders import services as order_services
@@ -25,7 +26,7 @@ from tests.escrow.helpers import (
     confirmed_order,
     json_of,
 )
-from tests.factories import BuyerFactory, MediatorFactory
+from tests.factories import PASSWORD, BuyerFactory, MediatorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -458,3 +459,140 @@ def test_staff_are_asked_to_chase_a_transfer_back_the_bank_never_answered(
     deliver("refund.succeeded", {"reference": refund.provider_reference})
     later = sweep_run("escrow.refund_chase", now=refund.chase_at + dt.timedelta(days=1))
     assert later.due == 0
+
+
+# --- another bank account for a refund that did not arrive ----------------------------------------
+
+DUTCH = {"holder_name": "Noordzee Imports B.V.", "country": "NL", "iban": "NL91 ABNA 0417 1643 00"}
+
+
+def refused_tt_refund(order):
+    refund = processing_tt_refund(order)
+    deliver("refund.failed", {"reference": refund.provider_reference, "reason": "Account closed"})
+    refund.refresh_from_db()
+    return refund
+
+
+def give(refund, buyer, password=PASSWORD, **details):
+    return services.refund_account_give(
+        refund=refund, buyer=buyer, password=password, **(details or DUTCH)
+    )
+
+
+def test_the_buyer_gives_a_bank_account_and_the_refund_is_sent_again_there(
+    order, django_capture_on_commit_callbacks
+):
+    refund = refused_tt_refund(order)
+    finance = MediatorFactory(is_superuser=True)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account = give(refund, order.buyer)
+
+    assert (account.iban, account.bic, account.masked) == (
+        "NL91ABNA0417164300",
+        "ABNANL2A",
+        "NL91 •••• 4300",
+    )
+    emails = {m.to[0]: m for m in mail.outbox}
+    assert set(emails) == {order.buyer.email, finance.email}
+    assert "NL91 •••• 4300" in emails[order.buyer.email].body
+    assert "someone may be using your Pactline login" in emails[order.buyer.email].body
+    assert "the buyer gave a bank account, send it again" in emails[finance.email].subject
+
+    again = services.refund_retry(refund=refund, acting_user=finance)
+
+    assert (again.method, again.account, again.status) == ("tt", account, "processing")
+    assert again.destination == "NL91 •••• 4300 · Noordzee Imports B.V."
+    assert again.payment_id == refund.payment_id and again.amount == DEPOSIT
+    assert balance(Kind.REFUND_OWED, order.buyer) == 0
+
+
+def test_giving_other_details_replaces_the_account_and_the_same_again_changes_nothing(order):
+    refund = refused_tt_refund(order)
+    first = give(refund, order.buyer)
+
+    assert give(refund, order.buyer) == first
+    second = give(
+        refund,
+        order.buyer,
+        holder_name="Noordzee Imports B.V.",
+        country="DE",
+        iban="DE89370400440532013000",
+    )
+
+    first.refresh_from_db()
+    assert first.replaced_at is not None and second.replaced_at is None
+    again = services.refund_retry(refund=refund, acting_user=MediatorFactory())
+    assert again.account == second
+
+
+def test_bad_details_and_a_wrong_password_are_refused_on_their_fields(order):
+    refund = refused_tt_refund(order)
+
+    with pytest.raises(PayoutAccountInvalid) as caught:
+        give(refund, order.buyer, password="wrong", holder_name="X", country="NL", iban="NL00X")
+
+    assert set(caught.value.errors) == {"iban", "password"}
+    assert not RefundAccount.objects.exists()
+
+
+def test_only_the_buyer_gives_an_account_and_only_for_a_refund_not_delivered(order):
+    refund = processing_tt_refund(order)
+
+    with pytest.raises(OutOfTurn, match="not delivered"):
+        give(refund, order.buyer)
+    deliver("refund.failed", {"reference": refund.provider_reference})
+    with pytest.raises(NotAParty):
+        give(refund, BuyerFactory())
+    services.refund_retry(refund=refund, acting_user=MediatorFactory())
+    with pytest.raises(OutOfTurn, match="not yet sent again"):
+        give(refund, order.buyer)
+    assert not RefundAccount.objects.exists()
+
+
+def test_the_buyer_gives_the_account_on_a_page_of_its_own(order, client):
+    refund = refused_tt_refund(order)
+    detail = reverse("order_detail", args=[order.pk])
+    page_url = reverse("order_refund_account", args=[order.pk, refund.pk])
+    client.force_login(order.buyer)
+
+    assert "Give a bank account for this refund" in client.get(detail).content.decode()
+    assert client.get(page_url).status_code == 200
+
+    wrong = client.post(page_url, {**DUTCH, "password": "wrong"})
+    assert wrong.status_code == 200
+    assert "This is not your password." in wrong.content.decode()
+    assert 'value="NL91 ABNA 0417 1643 00"' in wrong.content.decode()  # the details stay
+
+    response = client.post(page_url, {**DUTCH, "password": PASSWORD}, follow=True)
+    text = response.content.decode()
+    assert "our team sends the refund of US$\xa01,800.00 to NL91 •••• 4300" in text
+    assert "Our team sends it to NL91 •••• 4300, the account you gave." in text
+
+
+def test_no_one_else_gives_an_account_for_the_buyers_refund(order, client):
+    refund = refused_tt_refund(order)
+    page_url = reverse("order_refund_account", args=[order.pk, refund.pk])
+    card = Refund.objects.get(order=order, method="card")
+
+    client.force_login(BuyerFactory())
+    assert client.get(page_url).status_code == 404
+    client.force_login(order.supplier)
+    assert client.get(page_url).status_code == 403
+    client.force_login(order.buyer)
+    delivered = client.get(reverse("order_refund_account", args=[order.pk, card.pk]), follow=True)
+    assert "Only a refund that was not delivered" in delivered.content.decode()
+    assert not RefundAccount.objects.exists()
+
+
+def test_sent_again_without_new_details_a_refund_goes_where_the_refused_one_went(order):
+    refund = refused_tt_refund(order)
+    give(refund, order.buyer)
+    staff = MediatorFactory()
+    second = services.refund_retry(refund=refund, acting_user=staff)
+    deliver("refund.failed", {"reference": second.provider_reference})
+
+    third = services.refund_retry(refund=second, acting_user=staff)
+
+    assert third.account == second.account and third.destination == second.destination
