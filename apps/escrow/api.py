@@ -8,6 +8,7 @@ looked at (staff may refund any order); the services lock and re-read it. The
 services' errors become 400/403/409 with a message by field (config.api.exception_handler).
 Every call that moves money takes an Idempotency-Key header (apps/escrow/idempotency.py)."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -38,6 +39,7 @@ from apps.escrow.serializers import (
     PayoutAccountSetSerializer,
     PayoutRequestSerializer,
     PayoutSerializer,
+    RefundAccountSerializer,
     RefundSentSerializer,
     RefundSerializer,
     StatementLineSerializer,
@@ -155,6 +157,48 @@ class OrderEscrowViewSet(RefusalsLikeTheServices, viewsets.GenericViewSet):
     def refunds(self, request, pk=None):
         order = self.get_order()
         return Response(RefundSentSerializer(selectors.refunds_for(order=order), many=True).data)
+
+    @extend_schema(
+        summary="Give a bank account for a refund not delivered (buyers)",
+        description="When the buyer's bank or card did not take a refund (`failed`), Pactline "
+        "holds the money; the buyer gives a bank account for it, confirmed with its password, "
+        "and staff send the refund again there by bank transfer. The buyer and the staff who "
+        "send refunds are emailed. Details given again replace the earlier ones (the same "
+        "details change nothing). Refused: bank details or password (400, messages by field, "
+        "as for the payout account), a refund that was delivered or was sent again already "
+        "(409), someone else's order or refund (404). Wrong passwords are throttled (429).",
+        request=PayoutAccountSetSerializer,
+        responses={
+            201: RefundAccountSerializer,
+            400: OpenApiResponse(
+                error_body({"password": ["This is not your password."]}),
+                "Refused: messages by field.",
+            ),
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: ERRORS[409],
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="refunds/<int:refund_pk>/bank-account",
+        url_name="refund-bank-account",
+    )
+    def refund_bank_account(self, request, pk=None, refund_pk=None):
+        order = self.get_order()
+        refund = get_object_or_404(selectors.refunds_for(order=order), pk=refund_pk)
+        if refund.buyer_id != request.user.pk:
+            raise Http404
+        data = validated(PayoutAccountSetSerializer, request)
+        account = services.refund_account_give(refund=refund, buyer=request.user, **data)
+        return Response(RefundAccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "refund_bank_account":  # it checks the password
+            throttles.append(PasswordCheckThrottle())
+        return throttles
 
     @extend_schema(
         summary="Pay into escrow (buyers)",

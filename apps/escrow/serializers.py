@@ -18,6 +18,7 @@ from apps.escrow.models import (
     Payout,
     PayoutAccount,
     Refund,
+    RefundAccount,
 )
 
 MINOR_UNITS = "Integer, in the minor unit of `currency` (ISO 4217): 1250 USD is US$ 12.50."
@@ -274,15 +275,20 @@ class PayoutRequestSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, help_text="ISO 4217 code.")
 
 
-class PayoutAccountSerializer(serializers.ModelSerializer):
-    """The bank account payouts go to, as the supplier may see it again: the number masked."""
-
-    account = serializers.CharField(
+def masked_account():
+    """A bank account's number as the API shows it again: masked (BankAccountDetails.masked)."""
+    return serializers.CharField(
         source="masked",
         read_only=True,
         help_text="The IBAN or account number, masked: country and check digits of an IBAN "
         "and the last four characters.",
     )
+
+
+class PayoutAccountSerializer(serializers.ModelSerializer):
+    """The bank account payouts go to, as the supplier may see it again: the number masked."""
+
+    account = masked_account()
     payouts_from = serializers.DateTimeField(
         read_only=True,
         help_text="Payouts to this account are possible from then on: at once for the first "
@@ -300,6 +306,18 @@ class PayoutAccountSerializer(serializers.ModelSerializer):
             "created_at",
             "payouts_from",
         ]
+        read_only_fields = fields
+
+
+class RefundAccountSerializer(serializers.ModelSerializer):
+    """A bank account the buyer gave for a refund that was not delivered, number masked."""
+
+    account = masked_account()
+    refund = serializers.IntegerField(source="refund_id", read_only=True)
+
+    class Meta:
+        model = RefundAccount
+        fields = ["refund", "account", "holder_name", "country", "bic", "bank_name", "created_at"]
         read_only_fields = fields
 
 

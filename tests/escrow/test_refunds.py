@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from apps.escrow import services
 from apps.escrow.exceptions import PayoutAccountInvalid
@@ -596,3 +597,41 @@ def test_sent_again_without_new_details_a_refund_goes_where_the_refused_one_went
     third = services.refund_retry(refund=second, acting_user=staff)
 
     assert third.account == second.account and third.destination == second.destination
+
+
+def test_the_buyer_gives_the_account_through_the_api(order):
+    refund = refused_tt_refund(order)
+    url = f"/api/v1/orders/{order.pk}/refunds/{refund.pk}/bank-account/"
+    api = APIClient()
+    right = {**DUTCH, "password": PASSWORD}
+
+    assert api.post(url, right, format="json").status_code in (401, 403)
+    for stranger in (BuyerFactory(), order.supplier):
+        api.force_authenticate(stranger)
+        assert api.post(url, right, format="json").status_code == 404
+    api.force_authenticate(order.buyer)
+    wrong = api.post(url, {**DUTCH, "password": "wrong"}, format="json")
+    assert wrong.status_code == 400
+    assert json_of(wrong) == {"password": ["This is not your password."]}
+
+    given = api.post(url, right, format="json")
+
+    assert given.status_code == 201
+    assert (json_of(given)["account"], json_of(given)["refund"]) == ("NL91 •••• 4300", refund.pk)
+    card = Refund.objects.get(order=order, method="card")
+    card_url = f"/api/v1/orders/{order.pk}/refunds/{card.pk}/bank-account/"
+    assert api.post(card_url, right, format="json").status_code == 409
+
+
+def test_the_api_throttles_password_guesses_for_a_refund_account(order):
+    refund = refused_tt_refund(order)
+    url = f"/api/v1/orders/{order.pk}/refunds/{refund.pk}/bank-account/"
+    api = APIClient()
+    api.force_authenticate(order.buyer)
+    guess = {**DUTCH, "password": "guess"}
+
+    answers = [api.post(url, guess, format="json").status_code for _attempt in range(11)]
+
+    assert answers[:10] == [400] * 10 and answers[10] == 429
+    # Reads are not counted.
+    assert api.get(f"/api/v1/orders/{order.pk}/refunds/").status_code == 200

@@ -770,6 +770,7 @@ def test_the_schema_documents_every_orders_endpoint(client):
         "/api/v1/orders/{id}/payments/": {"get", "post"},
         "/api/v1/orders/{id}/refund/": {"post"},
         "/api/v1/orders/{id}/refunds/": {"get"},
+        "/api/v1/orders/{id}/refunds/{refund_pk}/bank-account/": {"post"},
         **{f"/api/v1/orders/{{id}}/{step}/": {"post"} for step in steps},
     }
     for path in paths:
