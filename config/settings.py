@@ -434,8 +434,8 @@ PACTLINE_IDEMPOTENCY_KEY_HOURS = env_int("PACTLINE_IDEMPOTENCY_KEY_HOURS", 48)
 # After a supplier changes its payout bank account, payouts to the new one wait this long (the
 # first account ever set is not held): time to read the email about the change.
 PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS = env_int("PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS", 24)
-# A refund by bank transfer the provider has not answered after this many days: staff are asked
-# to chase it (and again every as many days while it stays unanswered).
+# A refund by bank transfer the bank has not answered, or a refused one nobody sent again, after
+# this many days: staff are reminded (and again every as many days until it is done).
 PACTLINE_REFUND_CHASE_DAYS = env_int("PACTLINE_REFUND_CHASE_DAYS", 10)
 # The same for a payout to a supplier's bank.
 PACTLINE_PAYOUT_CHASE_DAYS = env_int("PACTLINE_PAYOUT_CHASE_DAYS", 5)

@@ -389,8 +389,8 @@ class Refund(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     refunded_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
-    # While a transfer back is on its way: when staff are next asked to chase the provider
-    # for the bank's answer (the clock's escrow.refund_chase, every PACTLINE_REFUND_CHASE_DAYS).
+    # While a transfer back is on its way, or refused and not yet sent again: when staff are
+    # next reminded (the clock's escrow.refund_chase, every PACTLINE_REFUND_CHASE_DAYS).
     chase_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -403,7 +403,7 @@ class Refund(FSMModelMixin, models.Model):
         indexes = [
             models.Index(
                 fields=["chase_at"],
-                condition=Q(status="processing"),
+                condition=Q(status__in=["processing", "failed"]),
                 name="escrow_refund_chase_due",
             )
         ]

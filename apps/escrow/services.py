@@ -902,8 +902,11 @@ def _refund_move(refund, to, *, now, reason=""):
     if to == Refund.Status.FAILED:
         refund.failure_reason = reason[: Refund._meta.get_field("failure_reason").max_length]
         refund.failed_at = now
+        # Held for the buyer until it is sent again: the clock reminds staff if nobody does.
+        refund.chase_at = now + dt.timedelta(days=settings.PACTLINE_REFUND_CHASE_DAYS)
     else:
         refund.refunded_at = now
+        refund.chase_at = None
     refund.save()
     if to == Refund.Status.FAILED:
         buyer_funding, owed = ledger_accounts(
@@ -918,6 +921,13 @@ def _refund_move(refund, to, *, now, reason=""):
             description=f"{refund.order.reference}: refund {refund.provider_reference} not "
             "delivered, held for the buyer",
             postings=[(buyer_funding, -refund.amount), (owed, refund.amount)],
+        )
+        _staff_tell(
+            "refund",
+            refund,
+            kind="refund_failed_staff",
+            template="escrow/email/refund_failed_staff",
+            context={"refund": refund, "order": refund.order},
         )
     notification_send(
         user=refund.buyer,
@@ -974,13 +984,18 @@ def _bank_answer_apply(queryset, provider_name, reference, to, data, move):
 
 
 def refund_chase_due(now):
-    """Refunds on their way whose bank has not answered in time: staff chase the provider."""
-    return Refund.objects.filter(status=Refund.Status.PROCESSING, chase_at__lte=now)
+    """Refunds past their chase date: on their way with no answer from the bank, or refused
+    and held for the buyer with nobody having sent them again."""
+    return Refund.objects.filter(
+        status__in=[Refund.Status.PROCESSING, Refund.Status.FAILED],
+        retry__isnull=True,
+        chase_at__lte=now,
+    )
 
 
 def refund_chase(refund, now):
-    """The clock's step for one refund still on its way past its chase date (locked by the
-    sweep): see _staff_chase."""
+    """The clock's step for one refund past its chase date (locked by the sweep): see
+    _staff_chase."""
     return _staff_chase(
         refund,
         now,
@@ -1034,17 +1049,16 @@ def _staff_chase(transfer, now, *, days, template, context):
     waited = (now - transfer.created_at).days
     transfer.chase_at = now + dt.timedelta(days=days)
     transfer.save(update_fields=["chase_at"])
-    staff = _staff_who_may_change(model)
-    link = reverse(f"admin:escrow_{model}_change", args=[transfer.pk])
-    for member in staff:
-        notification_send(
-            user=member,
-            kind=f"{model}_chase",
-            template=template,
-            context={**context, "days": waited},
-            link=link,
-        )
+    context = {**context, "days": waited}
+    _staff_tell(model, transfer, kind=f"{model}_chase", template=template, context=context)
     return f"{transfer.provider_reference}: unanswered for {waited} days, staff asked to chase it"
+
+
+def _staff_tell(model, row, *, kind, template, context):
+    """Emails the staff who may change `row` (of escrow's `model`), linking to it in the admin."""
+    link = reverse(f"admin:escrow_{model}_change", args=[row.pk])
+    for member in _staff_who_may_change(model):
+        notification_send(user=member, kind=kind, template=template, context=context, link=link)
 
 
 @transaction.atomic
@@ -1113,14 +1127,13 @@ def refund_account_give(
         context=context,
         link=reverse("order_detail", args=[refund.order_id]),
     )
-    for member in _staff_who_may_change("refund"):
-        notification_send(
-            user=member,
-            kind="refund_account_given",
-            template="escrow/email/refund_account_given",
-            context=context,
-            link=reverse("admin:escrow_refund_change", args=[refund.pk]),
-        )
+    _staff_tell(
+        "refund",
+        refund,
+        kind="refund_account_given",
+        template="escrow/email/refund_account_given",
+        context=context,
+    )
     return account
 
 

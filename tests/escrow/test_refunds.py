@@ -212,6 +212,7 @@ def test_a_refused_refund_is_held_for_the_buyer_who_is_told(
     order, django_capture_on_commit_callbacks
 ):
     refund = processing_tt_refund(order)
+    finance = MediatorFactory(is_superuser=True)
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -228,9 +229,13 @@ def test_a_refused_refund_is_held_for_the_buyer_who_is_told(
     assert balance(Kind.REFUND_OWED, order.buyer) == DEPOSIT
     failed = LedgerEntry.objects.get(kind=LedgerEntry.Kind.REFUND_FAILED)
     assert failed.idempotency_key == f"refund-failed:{refund.pk}"
-    assert [m.to for m in mail.outbox] == [[order.buyer.email]]
-    assert "could not be delivered" in mail.outbox[0].subject
-    assert "Account closed" in mail.outbox[0].body
+    emails = {m.to[0]: m for m in mail.outbox}
+    assert set(emails) == {order.buyer.email, finance.email}
+    assert "could not be delivered" in emails[order.buyer.email].subject
+    assert "Account closed" in emails[order.buyer.email].body
+    # Staff hear at once, since the money waits for one of them.
+    assert "not delivered: send it again" in emails[finance.email].subject
+    assert order.buyer.email in emails[finance.email].body
 
 
 def test_a_bank_that_sends_a_refund_back_later_leaves_it_owed_once(order):
@@ -635,3 +640,29 @@ def test_the_api_throttles_password_guesses_for_a_refund_account(order):
     assert answers[:10] == [400] * 10 and answers[10] == 429
     # Reads are not counted.
     assert api.get(f"/api/v1/orders/{order.pk}/refunds/").status_code == 200
+
+
+def test_a_refused_refund_nobody_sent_again_is_put_to_staff_again(
+    order, settings, django_capture_on_commit_callbacks
+):
+    from apps.core.sweeps import sweep_run
+
+    settings.PACTLINE_REFUND_CHASE_DAYS = 10
+    refund = refused_tt_refund(order)
+    assert refund.chase_at == refund.failed_at + dt.timedelta(days=10)
+    finance = MediatorFactory(is_superuser=True)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        due = sweep_run("escrow.refund_chase", now=refund.chase_at + dt.timedelta(seconds=1))
+
+    assert due.done == 1
+    assert [m.to for m in mail.outbox] == [[finance.email]]
+    assert "held for 10 days: send it again" in mail.outbox[0].subject
+    assert "nobody has sent it again" in mail.outbox[0].body
+
+    # Sent again, it is off the list (the new refund on its way has a chase of its own).
+    again = services.refund_retry(refund=refund, acting_user=finance)
+    refund.refresh_from_db()
+    later = refund.chase_at + dt.timedelta(days=1)
+    assert list(services.refund_chase_due(later)) == [again]
