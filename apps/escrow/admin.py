@@ -188,8 +188,16 @@ class CurrentAccountFilter(admin.SimpleListFilter):
         return queryset
 
 
+class MaskedAccountColumn:
+    """The "masked" list column of a bank account admin (BankAccountDetails.masked)."""
+
+    @admin.display(description=_("account"))
+    def masked(self, obj):
+        return obj.masked
+
+
 @admin.register(PayoutAccount)
-class PayoutAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PayoutAccountAdmin(MaskedAccountColumn, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Suppliers' payout bank accounts, current and replaced: staff reconcile payouts against
     them, and only the supplier changes them (with its password)."""
 
@@ -208,13 +216,9 @@ class PayoutAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["supplier"]
     date_hierarchy = "created_at"
 
-    @admin.display(description=_("account"))
-    def masked(self, obj):
-        return obj.masked
-
 
 @admin.register(RefundAccount)
-class RefundAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefundAccountAdmin(MaskedAccountColumn, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Bank accounts buyers gave for refunds their bank or card did not take, current and
     replaced: staff check one before sending the refund again there."""
 
@@ -228,10 +232,6 @@ class RefundAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "refund__provider_reference",
     ]
     list_select_related = ["refund", "buyer"]
-
-    @admin.display(description=_("account"))
-    def masked(self, obj):
-        return obj.masked
 
 
 def _each_through_service(model_admin, request, queryset, step, *, refused, done_message):

@@ -12,7 +12,7 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -81,10 +81,24 @@ def _put_on_form(form, error: OrderError):
             form.add_error(field if field in form.fields else None, message)
 
 
-def _bank_details_of(form):
-    """A valid bank account form's details and password, as the services take them."""
+def _bank_account_saved(request, form, save):
+    """A posted bank account form (PayoutAccountForm, RefundAccountForm) saved through
+    save(password=..., holder_name=..., ...), a service that checks the password: the account,
+    or None with the reason on the form. Wrong passwords count against allauth's
+    reauthentication limit; the typed details stay on the form either way."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    if not ratelimit.consume(request, action="reauthenticate", user=request.user):
+        form.add_error(
+            None, _("Too many attempts to confirm your password. Wait a minute and try again.")
+        )
+        return None
     names = ["password", "holder_name", "country", "iban", "account_number", "bic"]
-    return {name: form.cleaned_data[name] for name in names}
+    try:
+        return save(**{name: form.cleaned_data[name] for name in names})
+    except OrderError as exc:
+        _put_on_form(form, exc)
+        return None
 
 
 def _not_payable_reason(order):
@@ -290,10 +304,9 @@ def order_refund_account(request, pk, refund_pk):
     """The buyer gives a bank account for a refund its bank or card did not take, confirmed
     with its password (wrong ones count against allauth's reauthentication limit); staff then
     send the refund there."""
+    # A buyer sees only its own orders, so the refund is its own.
     order = order_selectors.order_get_for(user=request.user, pk=pk)
     refund = get_object_or_404(selectors.refunds_for(order=order), pk=refund_pk)
-    if refund.buyer_id != request.user.pk:
-        raise Http404
     current = selectors.refund_account_current(refund=refund)
     if not selectors.refund_goes_elsewhere(refund):
         messages.error(
@@ -303,33 +316,23 @@ def order_refund_account(request, pk, refund_pk):
         return _to_detail(order)
     initial = {"holder_name": current.holder_name, "country": current.country} if current else {}
     form = RefundAccountForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        if not ratelimit.consume(request, action="reauthenticate", user=request.user):
-            form.add_error(
-                None, _("Too many attempts to confirm your password. Wait a minute and try again.")
+    account = _bank_account_saved(
+        request,
+        form,
+        lambda **details: services.refund_account_give(
+            refund=refund, buyer=request.user, **details
+        ),
+    )
+    if account is not None:
+        messages.success(
+            request,
+            _(
+                "Thank you: our team sends the refund of %(amount)s to %(account)s. We emailed "
+                "you about it."
             )
-        else:
-            try:
-                account = services.refund_account_give(
-                    refund=refund,
-                    buyer=request.user,
-                    **_bank_details_of(form),
-                )
-            except OrderError as exc:
-                _put_on_form(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _(
-                        "Thank you: our team sends the refund of %(amount)s to %(account)s. We "
-                        "emailed you about it."
-                    )
-                    % {
-                        "amount": format_money(refund.amount, refund.currency),
-                        "account": account.masked,
-                    },
-                )
-                return _to_detail(order)
+            % {"amount": format_money(refund.amount, refund.currency), "account": account.masked},
+        )
+        return _to_detail(order)
     return render(
         request,
         "escrow/order_refund_account.html",
@@ -452,28 +455,20 @@ def supplier_payout_account(request):
     # A change starts from the current holder and country; the number is typed anew.
     initial = {"holder_name": current.holder_name, "country": current.country} if current else {}
     form = PayoutAccountForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        if not ratelimit.consume(request, action="reauthenticate", user=supplier):
-            form.add_error(
-                None, _("Too many attempts to confirm your password. Wait a minute and try again.")
-            )
-        else:
-            try:
-                account = services.payout_account_set(
-                    supplier=supplier,
-                    **_bank_details_of(form),
-                )
-            except OrderError as exc:
-                _put_on_form(form, exc)
-            else:
-                text = _("Payouts now go to %(account)s.") % {"account": account.masked}
-                if account.payouts_from > timezone.now():
-                    text = _(
-                        "Your payout bank account is changed to %(account)s. Payouts to it start "
-                        "on %(start)s: a safety wait after a change. We emailed you about it."
-                    ) % {"account": account.masked, "start": local_datetime(account.payouts_from)}
-                messages.success(request, text)
-                return redirect("supplier_payouts")
+    account = _bank_account_saved(
+        request,
+        form,
+        lambda **details: services.payout_account_set(supplier=supplier, **details),
+    )
+    if account is not None:
+        text = _("Payouts now go to %(account)s.") % {"account": account.masked}
+        if account.payouts_from > timezone.now():
+            text = _(
+                "Your payout bank account is changed to %(account)s. Payouts to it start "
+                "on %(start)s: a safety wait after a change. We emailed you about it."
+            ) % {"account": account.masked, "start": local_datetime(account.payouts_from)}
+        messages.success(request, text)
+        return redirect("supplier_payouts")
     earlier = supplier.payout_accounts.filter(replaced_at__isnull=False)
     # A bank that refused the last payout may have closed the account: say so where it is set.
     last_payout = current.payouts.order_by("-created_at", "-pk").first() if current else None
