@@ -923,7 +923,6 @@ def _refund_move(refund, to, *, now, reason=""):
             postings=[(buyer_funding, -refund.amount), (owed, refund.amount)],
         )
         _staff_tell(
-            "refund",
             refund,
             kind="refund_failed_staff",
             template="escrow/email/refund_failed_staff",
@@ -1027,18 +1026,13 @@ def payout_chase(payout, now):
 def _staff_who_may_change(model):
     """Active staff who may change rows of escrow's `model` (through a group or their own
     permissions), and superusers: who handles money that needs a person."""
+    may = Q(is_superuser=True)
     permission = Permission.objects.filter(
         content_type__app_label="escrow", codename=f"change_{model}"
     ).first()
-    return (
-        User.objects.filter(is_staff=True, is_active=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(user_permissions=permission)
-            | Q(groups__permissions=permission)
-        )
-        .distinct()
-    )
+    if permission is not None:  # else only superusers (a None would match users without any)
+        may |= Q(user_permissions=permission) | Q(groups__permissions=permission)
+    return User.objects.filter(may, is_staff=True, is_active=True).distinct()
 
 
 def _staff_chase(transfer, now, *, days, template, context):
@@ -1050,15 +1044,26 @@ def _staff_chase(transfer, now, *, days, template, context):
     transfer.chase_at = now + dt.timedelta(days=days)
     transfer.save(update_fields=["chase_at"])
     context = {**context, "days": waited}
-    _staff_tell(model, transfer, kind=f"{model}_chase", template=template, context=context)
+    _staff_tell(transfer, kind=f"{model}_chase", template=template, context=context)
     return f"{transfer.provider_reference}: unanswered for {waited} days, staff asked to chase it"
 
 
-def _staff_tell(model, row, *, kind, template, context):
-    """Emails the staff who may change `row` (of escrow's `model`), linking to it in the admin."""
+def _staff_tell(row, *, kind, template, context):
+    """Emails the staff who may change `row` (of an escrow model), linking to it in the admin."""
+    model = row._meta.model_name
     link = reverse(f"admin:escrow_{model}_change", args=[row.pk])
     for member in _staff_who_may_change(model):
         notification_send(user=member, kind=kind, template=template, context=context, link=link)
+
+
+def _refund_locked(refund):
+    """`refund` read again under its row lock, with its buyer and order: every step that moves a
+    refund or money owed for it takes this lock first, so they happen one after the other."""
+    return (
+        Refund.objects.select_for_update(of=("self",))
+        .select_related("buyer", "order")
+        .get(pk=refund.pk)
+    )
 
 
 @transaction.atomic
@@ -1070,11 +1075,7 @@ def refund_advance(*, refund, acting_user, to, now=None) -> Refund:
         raise NotAParty(_("Only staff move refunds on."))
     if to not in REFUND_TRANSITIONS:
         raise PaymentRefused(_("Unknown refund status."), field="status")
-    refund = (
-        Refund.objects.select_for_update(of=("self",))
-        .select_related("buyer", "order")
-        .get(pk=refund.pk)
-    )
+    refund = _refund_locked(refund)
     try:
         _refund_move(refund, to, now=now)
     except TransitionNotAllowed as exc:
@@ -1096,9 +1097,7 @@ def refund_account_give(
     where its money will go) and so are the staff who send refunds again."""
     if refund.buyer_id != buyer.pk:
         raise NotAParty
-    refund = (
-        Refund.objects.select_for_update(of=("self",)).select_related("order").get(pk=refund.pk)
-    )
+    refund = _refund_locked(refund)
     if not refund_goes_elsewhere(refund):
         raise OutOfTurn(
             _("Only a refund that was not delivered and not yet sent again goes elsewhere.")
@@ -1128,7 +1127,6 @@ def refund_account_give(
         link=reverse("order_detail", args=[refund.order_id]),
     )
     _staff_tell(
-        "refund",
         refund,
         kind="refund_account_given",
         template="escrow/email/refund_account_given",
@@ -1145,9 +1143,7 @@ def refund_retry(*, refund, acting_user, now=None) -> Refund:
     now = now or timezone.now()
     if not acting_user.is_staff:
         raise NotAParty(_("Only staff send a refund again."))
-    refund = (
-        Refund.objects.select_for_update(of=("self",)).select_related("order").get(pk=refund.pk)
-    )
+    refund = _refund_locked(refund)
     if refund.status != Refund.Status.FAILED:
         raise OutOfTurn(
             _("This refund is %(status)s: only an undelivered refund is sent again.")

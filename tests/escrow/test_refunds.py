@@ -666,3 +666,21 @@ def test_a_refused_refund_nobody_sent_again_is_put_to_staff_again(
     refund.refresh_from_db()
     later = refund.chase_at + dt.timedelta(days=1)
     assert list(services.refund_chase_due(later)) == [again]
+
+
+def test_without_the_refund_permission_in_the_database_only_superusers_hear(
+    order, django_capture_on_commit_callbacks
+):
+    """A missing permission row (a database set up without Django's permissions) must not turn
+    "who may change refunds" into "every staff member without permissions"."""
+    refund = processing_tt_refund(order)
+    finance = MediatorFactory(is_superuser=True)
+    MediatorFactory()
+    Permission.objects.filter(codename="change_refund").delete()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver("refund.failed", {"reference": refund.provider_reference})
+
+    staff_told = [m.to[0] for m in mail.outbox if "send it again" in m.subject]
+    assert staff_told == [finance.email]
