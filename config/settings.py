@@ -141,6 +141,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that needs no round trip (apps/core/postgresql).
+    DATABASES["default"]["ENGINE"] = "apps.core.postgresql"
     DATABASES["default"]["OPTIONS"] = {
         # Parameters travel apart from the SQL (server-side binding), so a query's text is the
         # same on every call and psycopg prepares it on its 5th use on a connection: PostgreSQL

@@ -56,7 +56,7 @@ def pytest_report_header(config):
 
     db = settings.DATABASES["default"]
     lines = []
-    if db["ENGINE"] == "django.db.backends.postgresql":
+    if db["ENGINE"] == "apps.core.postgresql":
         lines.append(f"database: PostgreSQL {db.get('HOST') or 'socket'}:{db.get('PORT') or 5432}")
     else:
         banner = "!" * 78

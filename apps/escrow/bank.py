@@ -17,7 +17,7 @@ from schwifty.exceptions import (
     SchwiftyException,
 )
 
-from apps.escrow.exceptions import PayoutAccountInvalid
+from apps.escrow.exceptions import BankDetailsInvalid
 
 HOLDER_MAX = 140
 _SEPARATORS = re.compile(r"[\s\-./]+")
@@ -55,7 +55,7 @@ def compact(value) -> str:
 
 
 def bank_details_check(*, holder_name, country, iban="", account_number="", bic="") -> BankDetails:
-    """The details in their stored form, or PayoutAccountInvalid with a message by field."""
+    """The details in their stored form, or BankDetailsInvalid with a message by field."""
     errors = {}
     holder_name = " ".join((holder_name or "").split())
     if not holder_name:
@@ -68,7 +68,7 @@ def bank_details_check(*, holder_name, country, iban="", account_number="", bic=
     country = (country or "").strip().upper()
     if country not in countries:
         errors["country"] = [_("Choose the country the bank is in.")]
-        raise PayoutAccountInvalid(errors=errors)
+        raise BankDetailsInvalid(errors=errors)
 
     iban, account_number, bic = compact(iban), compact(account_number), compact(bic)
     bank_name = ""
@@ -115,11 +115,11 @@ def bank_details_check(*, holder_name, country, iban="", account_number="", bic=
             errors["account_number"] = [_("Enter the account number: 4 to 34 letters and digits.")]
         if not bic and "bic" not in errors:
             errors["bic"] = [
-                _("Payouts to %(country)s go by SWIFT: enter the bank's BIC (SWIFT code).")
+                _("Transfers to %(country)s go by SWIFT: enter the bank's BIC (SWIFT code).")
                 % _name(country)
             ]
     if errors:
-        raise PayoutAccountInvalid(errors=errors)
+        raise BankDetailsInvalid(errors=errors)
     if parsed_bic is not None:
         bank_name = next(iter(parsed_bic.bank_names or []), "")[:140]
     return BankDetails(

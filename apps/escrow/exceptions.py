@@ -21,7 +21,9 @@ class PayoutRefused(EscrowError):
     default_message = _("This payout cannot be made.")
 
 
-class PayoutAccountInvalid(EscrowError):
+class BankDetailsInvalid(EscrowError):
+    """Bank details a payout or a refund cannot go to, with a message by field."""
+
     default_message = _("Correct the bank details where marked.")
 
 

@@ -33,11 +33,11 @@ from apps.core.sql import columns, instance
 from apps.core.text import json_storable
 from apps.escrow.bank import bank_details_check
 from apps.escrow.exceptions import (
+    BankDetailsInvalid,
     LedgerUnbalanced,
     Overpayment,
     PasswordMismatch,
     PaymentRefused,
-    PayoutAccountInvalid,
     PayoutAccountNotReady,
     PayoutRefused,
     WebhookRejected,
@@ -195,6 +195,13 @@ def entry_post(
         if existing is not None:  # the key decides: a replay returns the first entry
             return existing
         raise LedgerUnbalanced(f"entry {key} does not balance: {dict(totals)}")
+    for account, _amount in postings:
+        # The order's escrow sums (what the order page and document show, and whether money
+        # froze the contract) are read through the entries written with the order.
+        if account.kind == Kind.ESCROW and account.order_id != getattr(order, "pk", None):
+            raise ValueError(
+                f"entry {key} moves order {account.order_id}'s escrow: write it with that order"
+            )
     change = defaultdict(int)
     for account, amount in postings:
         change[account.pk] += amount
@@ -1091,7 +1098,7 @@ def refund_account_give(
     *, refund, buyer, password, holder_name, country, iban="", account_number="", bic="", now=None
 ) -> RefundAccount:
     """The buyer gives a bank account for a refund its bank or card did not take, confirming
-    with its password (PayoutAccountInvalid with messages by field, the password's among them):
+    with its password (BankDetailsInvalid with messages by field, the password's among them):
     staff send the refund again there. A new row each time (the one before is marked replaced);
     the same details again change nothing. The buyer is emailed (whoever gave them, it hears
     where its money will go) and so are the staff who send refunds again."""
@@ -1232,16 +1239,16 @@ def payout_request(*, supplier, amount, currency, now=None) -> Payout:
 
 def _bank_details_confirmed(user, password, **details):
     """The bank details as apps.escrow.bank checked them, given by `user` with its password:
-    PayoutAccountInvalid with messages by field (the password's among them) otherwise."""
+    BankDetailsInvalid with messages by field (the password's among them) otherwise."""
     errors = {}
     try:
         checked = bank_details_check(**details)
-    except PayoutAccountInvalid as exc:
+    except BankDetailsInvalid as exc:
         errors = dict(exc.errors)
     if not password or not user.check_password(password):
         errors["password"] = [PasswordMismatch.default_message]
     if errors:
-        raise PayoutAccountInvalid(errors=errors)
+        raise BankDetailsInvalid(errors=errors)
     return checked
 
 
@@ -1282,7 +1289,7 @@ def payout_account_set(
     *, supplier, password, holder_name, country, iban="", account_number="", bic="", now=None
 ) -> PayoutAccount:
     """The supplier sets or changes the bank account its payouts go to, confirming with its
-    password (PayoutAccountInvalid with messages by field, the password's among them). Writes a
+    password (BankDetailsInvalid with messages by field, the password's among them). Writes a
     new row and marks the current one replaced, never editing one, so every payout's
     destination stays on record. A change, unlike the first account, holds payouts for
     PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS. The supplier is told by email either way; details

@@ -196,7 +196,9 @@ def order_document(detail: OrderDetail, *, user) -> dict:
     deadline = selectors.order_deadline_for(order=order)
     coverage = selectors.coverage_for(order=order)
     escrow = escrow_summary_from_groups(order, detail.escrow_groups)
-    allowed = selectors.order_actions_for(order=order, party=party, version=version)
+    allowed = selectors.order_actions_for(
+        order=order, party=party, version=version, held=escrow.held
+    )
     return {
         "id": order.pk,
         "reference": order.reference,

@@ -80,11 +80,15 @@ def order_detail_get_for(*, user, pk):
     )
 
 
-def order_has_money_in(order) -> bool:
+def order_has_money_in(order, *, held=None) -> bool:
     """Money has reached this order: a paid state, or escrow holding part of a payment that is
-    still arriving (a T/T in several transfers). Either way the contract is frozen."""
+    still arriving (a T/T in several transfers). Either way the contract is frozen. `held`, the
+    order's escrow balance when the caller has already read it (the order document's escrow
+    sums), saves the query."""
     if order.is_paid_into:
         return True
+    if held is not None:
+        return held > 0
     from apps.escrow.models import LedgerAccount  # escrow builds on orders
 
     return LedgerAccount.objects.filter(
@@ -345,15 +349,15 @@ class OrderActions:
         return any(getattr(self, f.name) for f in fields(self) if f.name != "send_message")
 
 
-def order_actions_for(*, order, party, version, now=None) -> OrderActions:
+def order_actions_for(*, order, party, version, now=None, held=None) -> OrderActions:
     """`party` is 'buyer', 'supplier' or None; `version` the current contract version with its
-    confirmations (prefetched by order_get_for)."""
+    confirmations (prefetched by order_get_for); `held` as for order_has_money_in."""
     if party is None:
         return OrderActions()
     now = now or timezone.now()
     status = order.status
     open_contract = status in (Order.Status.DRAFT, Order.Status.CONFIRMED) and (
-        status == Order.Status.DRAFT or not order_has_money_in(order)
+        status == Order.Status.DRAFT or not order_has_money_in(order, held=held)
     )
     confirmed = {c.party for c in version.confirmations.all()} if version else set()
     return OrderActions(

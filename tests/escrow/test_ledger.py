@@ -90,6 +90,20 @@ def test_an_unbalanced_entry_is_refused_and_writes_nothing(order, accounts):
     assert balances(funding, escrow) == [0, 0]
 
 
+def test_an_entry_moving_an_orders_escrow_is_written_with_that_order(order, accounts):
+    """The order's escrow sums are read through the entries written with it: an entry that
+    moves the escrow under no order, or another's, would vanish from the order page."""
+    funding, escrow, _payable = accounts
+
+    with pytest.raises(ValueError, match="write it with that order"):
+        post("lost-1", [(funding, -100), (escrow, 100)])
+    with pytest.raises(ValueError, match="write it with that order"):
+        post("lost-2", [(funding, -100), (escrow, 100)], order=confirmed_order())
+
+    assert counts() == (0, 0)
+    assert balances(funding, escrow) == [0, 0]
+
+
 def test_postings_balance_per_currency_not_only_in_total(order):
     usd_funding = services.ledger_account(Kind.BUYER_FUNDING, "USD", user=order.buyer)
     eur_funding = services.ledger_account(Kind.BUYER_FUNDING, "EUR", user=order.buyer)

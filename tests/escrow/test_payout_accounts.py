@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from apps.escrow import services
 from apps.escrow.bank import bank_details_check, uses_iban
-from apps.escrow.exceptions import PayoutAccountInvalid, PayoutAccountNotReady
+from apps.escrow.exceptions import BankDetailsInvalid, PayoutAccountNotReady
 from apps.escrow.models import LedgerEntry, Payout, PayoutAccount
 from apps.escrow.seed import DEMO_PAYOUT_ACCOUNTS
 from apps.escrow.views import sandbox_payout_simulate
@@ -44,7 +44,7 @@ def set_account(supplier, details=DUTCH, password=PASSWORD, **kwargs):
 
 
 def refusal(**details):
-    with pytest.raises(PayoutAccountInvalid) as caught:
+    with pytest.raises(BankDetailsInvalid) as caught:
         bank_details_check(**{"holder_name": "Noord B.V.", "country": "NL", **details})
     return caught.value.errors
 
@@ -88,7 +88,7 @@ def test_an_account_number_goes_with_a_bic_of_the_banks_country():
     china = {"holder_name": "Brightway", "country": "CN", "account_number": "4000023409200345678"}
 
     assert refusal(**china) == {
-        "bic": ["Payouts to China go by SWIFT: enter the bank's BIC (SWIFT code)."]
+        "bic": ["Transfers to China go by SWIFT: enter the bank's BIC (SWIFT code)."]
     }
     assert refusal(**china, bic="ABNANL2A") == {
         "bic": ["This BIC is of a bank in Netherlands, not in China."]
@@ -165,7 +165,7 @@ def test_a_wrong_password_changes_nothing_and_is_said_with_the_other_errors(
 
     with (
         django_capture_on_commit_callbacks(execute=True),
-        pytest.raises(PayoutAccountInvalid) as caught,
+        pytest.raises(BankDetailsInvalid) as caught,
     ):
         set_account(supplier, password="not-it", iban="NL91ABNA0417164301")
 
@@ -306,7 +306,7 @@ def test_bad_bank_details_on_the_page_are_form_errors(client):
     response = page_post(client, {**CHINESE, "bic": "", "password": PASSWORD})
 
     assert response.context["form"].errors == {
-        "bic": ["Payouts to China go by SWIFT: enter the bank's BIC (SWIFT code)."]
+        "bic": ["Transfers to China go by SWIFT: enter the bank's BIC (SWIFT code)."]
     }
     assert not PayoutAccount.objects.exists()
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.escrow import services
-from apps.escrow.exceptions import PayoutAccountInvalid
+from apps.escrow.exceptions import BankDetailsInvalid
 from apps.escrow.models import LedgerAccount, LedgerEntry, Refund, RefundAccount
 from apps.escrow.providers.sandbox import signed_event
 from apps.escrow.services import WebhookOutcome
@@ -536,7 +536,7 @@ def test_giving_other_details_replaces_the_account_and_the_same_again_changes_no
 def test_bad_details_and_a_wrong_password_are_refused_on_their_fields(order):
     refund = refused_tt_refund(order)
 
-    with pytest.raises(PayoutAccountInvalid) as caught:
+    with pytest.raises(BankDetailsInvalid) as caught:
         give(refund, order.buyer, password="wrong", holder_name="X", country="NL", iban="NL00X")
 
     assert set(caught.value.errors) == {"iban", "password"}

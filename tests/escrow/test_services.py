@@ -906,6 +906,7 @@ def test_the_ledger_refuses_an_unbalanced_or_negative_service_entry(order):
             kind="release",
             description="y",
             postings=[(escrow, -DEPOSIT - 1), (supplier_payable, DEPOSIT + 1)],
+            order=order,
         )
     assert held(order) == DEPOSIT
     assert_ledger_invariants()

@@ -21,7 +21,7 @@ from apps.orders.documents import order_detail_load, order_document
 from apps.orders.models import Order
 from apps.orders.serializers import OrderDetailSerializer
 from tests.disputes.helpers import open_claim
-from tests.escrow.helpers import confirmed_order
+from tests.escrow.helpers import confirmed_order, webhook
 from tests.factories import BuyerFactory, EligibleSupplierFactory, UserFactory
 from tests.orders.helpers import terms
 
@@ -239,3 +239,31 @@ def test_the_demo_databases_path_gives_the_same_answer(monkeypatch, rf):
     assert slow["party"] == "supplier"
     with pytest.raises(Http404):
         order_detail_data(pk=order.pk, request=Caller(BuyerFactory()))
+
+
+@pytest.mark.parametrize(
+    ("arrived", "editable"), [(0, True), (50_000, False)], ids=["nothing-in", "part-of-a-t/t-in"]
+)
+def test_a_confirmed_order_shows_whether_money_froze_its_contract_from_the_same_statement(
+    arrived, editable, django_assert_num_queries
+):
+    """Part of a T/T deposit in escrow freezes the contract while the order is still confirmed;
+    the document reads that from its own escrow sums, not from a query of its own."""
+    order = tt_pending()
+    if arrived:
+        reference = order.payments.get().provider_reference
+        webhook(
+            APIClient(), "payment.transfer_received", {"reference": reference, "amount": arrived}
+        )
+    order = Order.objects.get(pk=order.pk)
+    assert order.status == Order.Status.CONFIRMED
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {services_token(order.buyer)}")
+
+    with django_assert_num_queries(2):
+        body = client.get(f"/api/v1/orders/{order.pk}/").json()
+
+    assert body["escrow"]["held"] == arrived
+    assert ("edit_contract" in body["allowed_actions"]) is editable
+    assert ("cancel" in body["allowed_actions"]) is editable
+    assert body == by_serializer(order, order.buyer)
