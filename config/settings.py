@@ -5,6 +5,7 @@ filesystem broker in var/, console email). Production sets DEBUG off and the var
 listed in docs/deployment.md; `manage.py check --deploy` then reports nothing.
 """
 
+import base64
 import hashlib
 import os
 import re
@@ -52,6 +53,16 @@ def local_secret_key():
 
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(get_random_secret_key())
+    return path.read_text().strip()
+
+
+def local_data_key():
+    """A random data key (apps/core/crypto.py) kept in var/ for a local site. Production sets
+    PACTLINE_DATA_KEYS, the same on every host (docs/deployment.md)."""
+    path = VAR_DIR / "data_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
     return path.read_text().strip()
 
 
@@ -436,6 +447,10 @@ PACTLINE_IDEMPOTENCY_KEY_HOURS = env_int("PACTLINE_IDEMPOTENCY_KEY_HOURS", 48)
 # After a supplier changes its payout bank account, payouts to the new one wait this long (the
 # first account ever set is not held): time to read the email about the change.
 PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS = env_int("PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS", 24)
+# Bank account numbers are stored encrypted (apps/core/crypto.py): the first key encrypts,
+# every key decrypts; `manage.py data_keys_rotate` moves everything to the first one.
+PACTLINE_DATA_KEYS = env_list("PACTLINE_DATA_KEYS") or [local_data_key()]
+PACTLINE_DATA_KEYS_LOCAL = not env_list("PACTLINE_DATA_KEYS")
 # A refund by bank transfer the bank has not answered, or a refused one nobody sent again, after
 # this many days: staff are reminded (and again every as many days until it is done).
 PACTLINE_REFUND_CHASE_DAYS = env_int("PACTLINE_REFUND_CHASE_DAYS", 10)

@@ -15,6 +15,8 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://pactline@db.internal:5432/pactline",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    # A key of this test only (32 bytes, URL-safe base64), as `data_keys_rotate --new-key` prints.
+    "PACTLINE_DATA_KEYS": "x1n2lzmh8-bb3Yr6J6wJ3jC0nE2WvWl-3Iq2yXoDbnU=",
 }
 
 
@@ -47,6 +49,24 @@ def test_check_deploy_catches_debug_left_on(tmp_path):
 
     assert result.returncode != 0
     assert "security.W018" in result.stdout + result.stderr
+
+
+def test_check_deploy_asks_for_data_keys_from_the_environment(tmp_path):
+    """Without PACTLINE_DATA_KEYS each host would encrypt bank details under a key of its own
+    in var/: the other hosts could not read them."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "PACTLINE_DATA_KEYS"}
+    result = run_check(env, tmp_path)
+
+    assert result.returncode != 0
+    assert "pactline.W001" in result.stdout + result.stderr
+
+
+def test_a_data_key_that_is_not_a_key_stops_the_site_with_a_clear_error(tmp_path):
+    result = run_check({**PRODUCTION_ENV, "PACTLINE_DATA_KEYS": "not-a-key"}, tmp_path)
+
+    assert result.returncode != 0
+    assert "pactline.E001" in result.stdout + result.stderr
+    assert "32 bytes in URL-safe base64" in result.stdout + result.stderr
 
 
 def test_production_responses_carry_the_security_headers(client, settings):

@@ -7,8 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
+from apps.core.crypto import digests
 from apps.core.money import format_money
 from apps.escrow import services
+from apps.escrow.bank import compact
 from apps.escrow.models import (
     GoldPurchase,
     IdempotencyRecord,
@@ -188,16 +190,47 @@ class CurrentAccountFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MaskedAccountColumn:
-    """The "masked" list column of a bank account admin (BankAccountDetails.masked)."""
+class BankAccountAdminMixin:
+    """What both bank account admins share: the masked number as a column; search by the whole
+    number, with or without spaces (through its digest: the number itself is stored
+    encrypted); and, on a row, the other users who gave the same account, which staff look at
+    before money goes there."""
+
+    readonly_fields = ["same_account_elsewhere"]
 
     @admin.display(description=_("account"))
     def masked(self, obj):
         return obj.masked
 
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = compact(search_term)
+        if number:
+            found = found | queryset.filter(number_digest__in=digests(number))
+        return found, may_have_duplicates
+
+    @admin.display(description=_("same account given by"))
+    def same_account_elsewhere(self, obj):
+        found = digests(obj.number)
+        suppliers = {
+            account.supplier.email: _("%(email)s (payouts)") % {"email": account.supplier.email}
+            for account in PayoutAccount.objects.filter(number_digest__in=found)
+            .exclude(supplier_id=getattr(obj, "supplier_id", None))
+            .select_related("supplier")
+        }
+        buyers = {
+            account.buyer.email: _("%(email)s (refunds)") % {"email": account.buyer.email}
+            for account in RefundAccount.objects.filter(number_digest__in=found)
+            .exclude(buyer_id=getattr(obj, "buyer_id", None))
+            .select_related("buyer")
+        }
+        others = [suppliers[email] for email in sorted(suppliers)]
+        others += [buyers[email] for email in sorted(buyers)]
+        return ", ".join(others) or _("nobody else")
+
 
 @admin.register(PayoutAccount)
-class PayoutAccountAdmin(MaskedAccountColumn, ReadOnlyAdminMixin, admin.ModelAdmin):
+class PayoutAccountAdmin(BankAccountAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Suppliers' payout bank accounts, current and replaced: staff reconcile payouts against
     them, and only the supplier changes them (with its password)."""
 
@@ -212,25 +245,19 @@ class PayoutAccountAdmin(MaskedAccountColumn, ReadOnlyAdminMixin, admin.ModelAdm
         "replaced_at",
     ]
     list_filter = [CurrentAccountFilter, "country"]
-    search_fields = ["supplier__email", "holder_name", "iban", "account_number", "bic"]
+    search_fields = ["supplier__email", "holder_name", "bic"]
     list_select_related = ["supplier"]
     date_hierarchy = "created_at"
 
 
 @admin.register(RefundAccount)
-class RefundAccountAdmin(MaskedAccountColumn, ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefundAccountAdmin(BankAccountAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Bank accounts buyers gave for refunds their bank or card did not take, current and
     replaced: staff check one before sending the refund again there."""
 
     list_display = ["refund", "buyer", "masked", "holder_name", "country", "bic", "created_at"]
     list_filter = [CurrentAccountFilter, "country"]
-    search_fields = [
-        "buyer__email",
-        "holder_name",
-        "iban",
-        "account_number",
-        "refund__provider_reference",
-    ]
+    search_fields = ["buyer__email", "holder_name", "refund__provider_reference"]
     list_select_related = ["refund", "buyer"]
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from apps.core.crypto import EncryptedTextField, digest
 from apps.core.money import CURRENCY_CHOICES
 
 
@@ -218,9 +219,13 @@ class BankAccountDetails(models.Model):
 
     holder_name = models.CharField(_("account holder"), max_length=140)
     country = models.CharField(_("bank country"), max_length=2)
-    # Both stored compact and upper case.
-    iban = models.CharField("IBAN", max_length=34, blank=True)
-    account_number = models.CharField(_("account number"), max_length=34, blank=True)
+    # Both compact and upper case, and stored encrypted (apps/core/crypto.py): a copy of the
+    # database does not give them away.
+    iban = EncryptedTextField("IBAN", blank=True)
+    account_number = EncryptedTextField(_("account number"), blank=True)
+    # The number's keyed digest: staff find an account by its number, and the same account
+    # given by another user is found, while the number itself stays unreadable.
+    number_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     bic = models.CharField(_("BIC (SWIFT code)"), max_length=11, blank=True)
     bank_name = models.CharField(_("bank"), max_length=140, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -231,6 +236,11 @@ class BankAccountDetails(models.Model):
     def __str__(self):
         """The masked number and the holder: what a transfer keeps as its destination."""
         return f"{self.masked} \u00b7 {self.holder_name}"
+
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields") is None:
+            self.number_digest = self.digests_now()["number_digest"]
+        super().save(*args, **kwargs)
 
     @property
     def country_name(self):
@@ -243,6 +253,16 @@ class BankAccountDetails(models.Model):
         if self.iban:
             return f"{self.iban[:4]} \u2022\u2022\u2022\u2022 {self.iban[-4:]}"
         return f"\u2022\u2022\u2022\u2022 {self.account_number[-4:]}"
+
+    def digests_now(self):
+        """The digest fields as the first data key writes them (also manage.py
+        data_keys_rotate's)."""
+        return {"number_digest": digest(self.number)}
+
+    @property
+    def number(self):
+        """The IBAN, or the account number where there is none."""
+        return self.iban or self.account_number
 
 
 IBAN_OR_NUMBER_WITH_BIC = (Q(iban="") & ~Q(account_number="") & ~Q(bic="")) | (
