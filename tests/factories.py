@@ -67,13 +67,20 @@ class SupplierProfileFactory(factory.django.DjangoModelFactory):
 
 
 class PayoutAccountFactory(factory.django.DjangoModelFactory):
-    """A current payout bank account (a Dutch IBAN), payouts possible at once."""
+    """A current payout bank account (a Dutch IBAN) in the company's name, payouts possible at
+    once."""
 
     class Meta:
         model = PayoutAccount
 
     supplier = factory.SubFactory("tests.factories.SupplierFactory", payout_account=None)
-    holder_name = factory.LazyAttribute(lambda a: f"{a.supplier.email} B.V.")
+    holder_name = factory.LazyAttribute(
+        lambda a: (
+            getattr(getattr(a.supplier, "company", None), "company_name", None)
+            or f"{a.supplier.email} B.V."
+        )
+    )
+    holder_check = PayoutAccount.HolderCheck.MATCHES
     country = "NL"
     iban = "NL91ABNA0417164300"
     bic = "ABNANL2A"

@@ -238,16 +238,50 @@ class PayoutAccountAdmin(BankAccountAdminMixin, ReadOnlyAdminMixin, admin.ModelA
         "supplier",
         "masked",
         "holder_name",
+        "holder_check",
         "country",
         "bic",
         "created_at",
         "payouts_from",
         "replaced_at",
     ]
-    list_filter = [CurrentAccountFilter, "country"]
+    list_filter = [CurrentAccountFilter, "holder_check", "country"]
     search_fields = ["supplier__email", "holder_name", "bic"]
     list_select_related = ["supplier"]
     date_hierarchy = "created_at"
+    readonly_fields = [*BankAccountAdminMixin.readonly_fields, "company_name"]
+    actions = ["approve_holder"]
+
+    @admin.display(description=_("supplier's company"))
+    def company_name(self, obj):
+        company = getattr(obj.supplier, "company", None)
+        return company.company_name if company else "\u2014"
+
+    def has_check_permission(self, request):
+        return request.user.is_staff and request.user.has_perm("escrow.change_payoutaccount")
+
+    @admin.action(
+        description=_("Approve the holder (the account is the supplier's own)"),
+        permissions=["check"],
+    )
+    def approve_holder(self, request, queryset):
+        _each_through_service(
+            self,
+            request,
+            queryset,
+            lambda account: services.payout_account_holder_approve(
+                account=account, acting_user=request.user
+            ),
+            refused=_("Payout account %(pk)s: %(error)s"),
+            done_message=lambda done: (
+                ngettext(
+                    "%(count)d account holder approved; the supplier is emailed.",
+                    "%(count)d account holders approved; the suppliers are emailed.",
+                    done,
+                )
+                % {"count": done}
+            ),
+        )
 
 
 @admin.register(RefundAccount)

@@ -4,6 +4,7 @@ and the ISO 7064 check digits), else the national account number with the bank's
 holds the IBAN registry and the BIC directory; the messages are ours."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -52,6 +53,69 @@ def iban_countries() -> tuple[str, ...]:
 
 def compact(value) -> str:
     return _SEPARATORS.sub("", value or "").upper()
+
+
+# Words of a company's legal form, which a bank's record of the holder may spell out, shorten or
+# leave out ("Co., Ltd." / "Company Limited"); single letters (B.V., A.S.) go too.
+_LEGAL_FORM_WORDS = frozenset(
+    {
+        "co",
+        "company",
+        "corp",
+        "corporation",
+        "inc",
+        "incorporated",
+        "ltd",
+        "limited",
+        "llc",
+        "llp",
+        "lp",
+        "plc",
+        "pvt",
+        "private",
+        "pte",
+        "pty",
+        "gmbh",
+        "mbh",
+        "ag",
+        "kg",
+        "ohg",
+        "ug",
+        "bv",
+        "nv",
+        "sa",
+        "sas",
+        "sarl",
+        "srl",
+        "spa",
+        "sl",
+        "oy",
+        "ab",
+        "as",
+        "aps",
+        "kft",
+        "zrt",
+        "sro",
+        "zoo",
+    }
+)
+
+
+def holder_is_company(holder_name, company_name) -> bool:
+    """Whether a bank account's holder is the company, give or take case, accents, punctuation
+    and the legal form: "BRIGHTWAY ELECTRONICS CO LTD" is "Brightway Electronics Co., Ltd.",
+    "Anatolia Seramik A.Ş." is "Anatolia Seramik AS"; a person's name, another company or the
+    company written in another script is not (staff check those)."""
+    holder = _name_words(holder_name)
+    return bool(holder) and holder == _name_words(company_name)
+
+
+def _name_words(name):
+    text = "".join(
+        c for c in unicodedata.normalize("NFKD", name or "") if not unicodedata.combining(c)
+    )
+    words = re.split(r"[\W_]+", text.casefold())
+    return [w for w in words if len(w) > 1 and w not in _LEGAL_FORM_WORDS]
 
 
 def bank_details_check(*, holder_name, country, iban="", account_number="", bic="") -> BankDetails:

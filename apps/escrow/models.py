@@ -271,17 +271,38 @@ IBAN_OR_NUMBER_WITH_BIC = (Q(iban="") & ~Q(account_number="") & ~Q(bic="")) | (
 
 
 class PayoutAccount(BankAccountDetails):
-    """The bank account a supplier's payouts go to. A row is never edited: a change writes a new
-    row and marks the one before it replaced, so every payout's destination stays on record.
-    After a change (not the first account) payouts wait until `payouts_from`, so that whoever
-    took over a login cannot have the balance sent to an account of theirs before the supplier
-    has read the email about it."""
+    """The bank account a supplier's payouts go to. A row's details are never edited: a change
+    writes a new row and marks the one before it replaced, so every payout's destination stays
+    on record (the row records only that, and the staff check of its holder). After a change
+    (not the first account) payouts wait until `payouts_from`, so that whoever took over a login
+    cannot have the balance sent to an account of theirs before the supplier has read the email
+    about it; an account not in the company's name waits for staff to check its holder."""
+
+    class HolderCheck(models.TextChoices):
+        MATCHES = "matches", _("The holder is the company")
+        WAITING = "waiting", _("Waiting for Pactline to check the holder")
+        APPROVED = "approved", _("Holder checked by Pactline")
 
     supplier = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_accounts"
     )
     payouts_from = models.DateTimeField()
     replaced_at = models.DateTimeField(null=True, blank=True)
+    # Payouts go to the company's own account: a holder that is not the supplier's company name
+    # (apps.escrow.bank.holder_is_company) waits until staff have checked it. Approved without
+    # a name: an account set before the check existed.
+    holder_check = models.CharField(
+        _("holder check"), max_length=8, choices=HolderCheck.choices, default=HolderCheck.WAITING
+    )
+    holder_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("holder checked by"),
+    )
+    holder_checked_at = models.DateTimeField(_("holder checked at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -298,6 +319,11 @@ class PayoutAccount(BankAccountDetails):
                 name="escrow_payout_account_iban_or_number_with_bic",
             ),
         ]
+
+    @property
+    def holder_waiting(self):
+        """Payouts wait for staff to check that the holder is the supplier."""
+        return self.holder_check == self.HolderCheck.WAITING
 
 
 class Payout(FSMModelMixin, models.Model):

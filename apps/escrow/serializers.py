@@ -300,6 +300,7 @@ class PayoutAccountSerializer(serializers.ModelSerializer):
         fields = [
             "account",
             "holder_name",
+            "holder_check",
             "country",
             "bic",
             "bank_name",
@@ -307,6 +308,13 @@ class PayoutAccountSerializer(serializers.ModelSerializer):
             "payouts_from",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "holder_check": {
+                "help_text": "`matches`: the holder is the supplier's company name; `waiting`: "
+                "it is not, and payouts wait until Pactline staff have checked the account "
+                "(409 until then); `approved`: checked."
+            }
+        }
 
 
 class RefundAccountSerializer(serializers.ModelSerializer):

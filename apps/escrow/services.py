@@ -25,13 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
-from apps.accounts.models import User
+from apps.accounts.models import CompanyProfile, User
 from apps.accounts.notifications import notification_send
 from apps.core.dates import local_date, local_datetime
 from apps.core.money import format_money
 from apps.core.sql import columns, instance
 from apps.core.text import json_storable
-from apps.escrow.bank import bank_details_check
+from apps.escrow.bank import bank_details_check, holder_is_company
 from apps.escrow.exceptions import (
     BankDetailsInvalid,
     LedgerUnbalanced,
@@ -1265,11 +1265,20 @@ def _same_or_replaced(current, details, now):
 
 
 def _payout_account_ready(supplier, now) -> PayoutAccount:
-    """The account a payout asked for now goes to; PayoutAccountNotReady when there is none or
-    a change is still held."""
+    """The account a payout asked for now goes to; PayoutAccountNotReady when there is none, its
+    holder waits for staff to check it, or a change is still held."""
     account = payout_account_current(supplier=supplier)
     if account is None:
         raise PayoutAccountNotReady
+    if account.holder_check == PayoutAccount.HolderCheck.WAITING:
+        raise PayoutAccountNotReady(
+            _(
+                "Your payout bank account is held by “%(holder)s”, not by your company "
+                "“%(company)s”: payouts to it start once Pactline has checked it (you are "
+                "emailed). An account in your company's name needs no check."
+            )
+            % {"holder": account.holder_name, "company": _company_name(supplier)}
+        )
     if account.payouts_from > now:
         raise PayoutAccountNotReady(
             _(
@@ -1312,17 +1321,77 @@ def payout_account_set(
     if _same_or_replaced(current, details, now):
         return current
     hold = dt.timedelta(hours=settings.PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS)
+    company = _company_name(supplier)
     account = PayoutAccount.objects.create(
         supplier=supplier,
         created_at=now,
         payouts_from=now + hold if current is not None else now,
+        holder_check=(
+            PayoutAccount.HolderCheck.MATCHES
+            if holder_is_company(details.holder_name, company)
+            else PayoutAccount.HolderCheck.WAITING
+        ),
         **asdict(details),
     )
+    context = {"account": account, "previous": current, "company": company}
     notification_send(
         user=supplier,
         kind="payout_account_changed" if current is not None else "payout_account_added",
         template="escrow/email/payout_account",
-        context={"account": account, "previous": current},
+        context=context,
+        link=reverse("supplier_payout_account"),
+    )
+    if account.holder_check == PayoutAccount.HolderCheck.WAITING:
+        _staff_tell(
+            account,
+            kind="payout_account_holder",
+            template="escrow/email/payout_account_holder",
+            context=context,
+        )
+    return account
+
+
+def _company_name(supplier):
+    """The name a supplier's payout account is to be held in: the registered name its approved
+    verification was checked against (the business licence), else its profile's company name
+    (which the supplier may edit, so it counts only until the supplier is verified)."""
+    from apps.suppliers.models import VerificationApplication  # suppliers builds on escrow
+
+    verified = (
+        VerificationApplication.objects.filter(
+            supplier=supplier, status=VerificationApplication.Status.APPROVED
+        )
+        .order_by("-reviewed_at", "-pk")
+        .values_list("registered_company_name", flat=True)
+        .first()
+    )
+    profile = CompanyProfile.objects.filter(user=supplier).values_list("company_name", flat=True)
+    return verified or profile.first() or ""
+
+
+@transaction.atomic
+def payout_account_holder_approve(*, account, acting_user, now=None) -> PayoutAccount:
+    """Staff have checked that the holder of a payout account waiting for it is the supplier
+    (a trading name, the owner of a sole proprietorship, the name in another script): payouts
+    may go there (once any hold after a change has passed), and the supplier is emailed."""
+    if not acting_user.is_staff:
+        raise NotAParty(_("Only Pactline staff check account holders."))
+    account = (
+        PayoutAccount.objects.select_for_update().select_related("supplier").get(pk=account.pk)
+    )
+    if account.replaced_at is not None:
+        raise OutOfTurn(_("This account has been replaced; the supplier's current one counts."))
+    if account.holder_check != PayoutAccount.HolderCheck.WAITING:
+        raise OutOfTurn(_("This account's holder needs no check."))
+    account.holder_check = PayoutAccount.HolderCheck.APPROVED
+    account.holder_checked_by = acting_user
+    account.holder_checked_at = now or timezone.now()
+    account.save(update_fields=["holder_check", "holder_checked_by", "holder_checked_at"])
+    notification_send(
+        user=account.supplier,
+        kind="payout_account_holder_approved",
+        template="escrow/email/payout_account_holder_approved",
+        context={"account": account},
         link=reverse("supplier_payout_account"),
     )
     return account

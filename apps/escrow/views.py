@@ -462,7 +462,13 @@ def supplier_payout_account(request):
     )
     if account is not None:
         text = _("Payouts now go to %(account)s.") % {"account": account.masked}
-        if account.payouts_from > timezone.now():
+        if account.holder_waiting:
+            text = _(
+                "Your payout bank account is now %(account)s. Its holder is not your company "
+                "name, so Pactline checks it before payouts go there; we email you when it is "
+                "done."
+            ) % {"account": account.masked}
+        elif account.payouts_from > timezone.now():
             text = _(
                 "Your payout bank account is changed to %(account)s. Payouts to it start "
                 "on %(start)s: a safety wait after a change. We emailed you about it."

@@ -34,7 +34,8 @@ CHINESE = {
 
 
 def new_supplier():
-    return EligibleSupplierFactory(payout_account=None)
+    """A supplier without a payout account, trading as the DUTCH account's holder."""
+    return EligibleSupplierFactory(payout_account=None, company__company_name=DUTCH["holder_name"])
 
 
 def set_account(supplier, details=DUTCH, password=PASSWORD, **kwargs):
@@ -187,6 +188,8 @@ def test_a_change_keeps_the_old_account_and_holds_payouts_to_the_new_one(
     settings.PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS = 24
     order = completed()
     supplier = order.supplier
+    supplier.company.company_name = CHINESE["holder_name"]  # the new account is the company's
+    supplier.company.save()
     old = PayoutAccount.objects.get(supplier=supplier)
     mail.outbox.clear()
 
