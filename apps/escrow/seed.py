@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.escrow.models import PayoutAccount
+from apps.escrow.services import payout_holder_check
 
 # Made-up numbers in the right shapes; the Turkish IBAN is the IBAN registry's example.
 DEMO_PAYOUT_ACCOUNTS = {
@@ -42,6 +43,11 @@ def run(*, stdout):
         _account, created = PayoutAccount.objects.get_or_create(
             supplier=supplier,
             replaced_at=None,
-            defaults={**details, "created_at": set_at, "payouts_from": set_at},
+            defaults={
+                **details,
+                "created_at": set_at,
+                "payouts_from": set_at,
+                "holder_check": payout_holder_check(supplier, details["holder_name"]),
+            },
         )
         stdout.write(f"{'created' if created else 'kept'} payout account of {email}")

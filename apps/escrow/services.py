@@ -1326,11 +1326,7 @@ def payout_account_set(
         supplier=supplier,
         created_at=now,
         payouts_from=now + hold if current is not None else now,
-        holder_check=(
-            PayoutAccount.HolderCheck.MATCHES
-            if holder_is_company(details.holder_name, company)
-            else PayoutAccount.HolderCheck.WAITING
-        ),
+        holder_check=payout_holder_check(supplier, details.holder_name),
         **asdict(details),
     )
     context = {"account": account, "previous": current, "company": company}
@@ -1349,6 +1345,14 @@ def payout_account_set(
             context=context,
         )
     return account
+
+
+def payout_holder_check(supplier, holder_name) -> str:
+    """How a new payout account of `supplier` held by `holder_name` starts: `matches` when the
+    holder is the company, else `waiting` for staff."""
+    if holder_is_company(holder_name, _company_name(supplier)):
+        return PayoutAccount.HolderCheck.MATCHES
+    return PayoutAccount.HolderCheck.WAITING
 
 
 def _company_name(supplier):

@@ -41,3 +41,15 @@ def test_demo_logins_from_the_readme_work(client, email, home):
     response = client.post(reverse("account_login"), {"login": email, "password": DEMO_PASSWORD})
 
     assert response.url == reverse(home)
+
+
+def test_the_demo_suppliers_payout_accounts_are_in_their_company_names():
+    """So that the demo's suppliers can be paid out at once, as the README's walk-through does."""
+    from apps.escrow.models import PayoutAccount
+    from apps.escrow.seed import DEMO_PAYOUT_ACCOUNTS
+
+    call_command("seed_demo", stdout=None)
+
+    accounts = PayoutAccount.objects.filter(supplier__email__in=DEMO_PAYOUT_ACCOUNTS)
+    assert accounts.count() == len(DEMO_PAYOUT_ACCOUNTS)
+    assert {a.holder_check for a in accounts} == {PayoutAccount.HolderCheck.MATCHES}
