@@ -1326,7 +1326,7 @@ def payout_account_set(
         supplier=supplier,
         created_at=now,
         payouts_from=now + hold if current is not None else now,
-        holder_check=payout_holder_check(supplier, details.holder_name),
+        holder_check=payout_holder_check(supplier, details.holder_name, company=company),
         **asdict(details),
     )
     context = {"account": account, "previous": current, "company": company}
@@ -1347,10 +1347,11 @@ def payout_account_set(
     return account
 
 
-def payout_holder_check(supplier, holder_name) -> str:
+def payout_holder_check(supplier, holder_name, *, company=None) -> str:
     """How a new payout account of `supplier` held by `holder_name` starts: `matches` when the
-    holder is the company, else `waiting` for staff."""
-    if holder_is_company(holder_name, _company_name(supplier)):
+    holder is the company (`company`, its name, when the caller has read it), else `waiting`
+    for staff."""
+    if holder_is_company(holder_name, company if company is not None else _company_name(supplier)):
         return PayoutAccount.HolderCheck.MATCHES
     return PayoutAccount.HolderCheck.WAITING
 
