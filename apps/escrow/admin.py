@@ -3,6 +3,11 @@ records, read-only (ledger rows are never updated or deleted; a correction is a 
 payouts, which staff move on only through apps.escrow.services.payout_advance."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -11,6 +16,7 @@ from apps.core.crypto import digests
 from apps.core.money import format_money
 from apps.escrow import services
 from apps.escrow.bank import compact
+from apps.escrow.forms import HolderRefusalForm
 from apps.escrow.models import (
     GoldPurchase,
     IdempotencyRecord,
@@ -249,13 +255,61 @@ class PayoutAccountAdmin(BankAccountAdminMixin, ReadOnlyAdminMixin, admin.ModelA
     search_fields = ["supplier__email", "holder_name", "bic"]
     list_select_related = ["supplier"]
     date_hierarchy = "created_at"
-    readonly_fields = [*BankAccountAdminMixin.readonly_fields, "company_name"]
+    readonly_fields = [*BankAccountAdminMixin.readonly_fields, "company_name", "holder_decision"]
     actions = ["approve_holder"]
 
     @admin.display(description=_("supplier's company"))
     def company_name(self, obj):
         company = getattr(obj.supplier, "company", None)
         return company.company_name if company else "\u2014"
+
+    @admin.display(description=_("holder decision"))
+    def holder_decision(self, obj):
+        if not obj.holder_waiting or obj.replaced_at is not None:
+            return obj.holder_refusal_reason or "\u2014"
+        return format_html(
+            '<a class="button" href="{}">{}</a> {}',
+            reverse("admin:escrow_payoutaccount_refuse_holder", args=[obj.pk]),
+            _("Refuse the holder…"),
+            _("(to approve it, use the action on the list)"),
+        )
+
+    def get_urls(self):
+        refuse = self.admin_site.admin_view(self.refuse_holder_view)
+        return [
+            path("<int:pk>/refuse-holder/", refuse, name="escrow_payoutaccount_refuse_holder"),
+            *super().get_urls(),
+        ]
+
+    def refuse_holder_view(self, request, pk):
+        """A form for the reason the supplier will read, then the service."""
+        if not self.has_check_permission(request):
+            raise PermissionDenied
+        account = get_object_or_404(PayoutAccount.objects.select_related("supplier"), pk=pk)
+        form = HolderRefusalForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.payout_account_holder_refuse(
+                    account=account, acting_user=request.user, reason=form.cleaned_data["reason"]
+                )
+            except OrderError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("The holder of %(account)s was refused; the supplier is emailed.")
+                    % {"account": account},
+                    messages.SUCCESS,
+                )
+            return redirect("admin:escrow_payoutaccount_change", pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": account,
+            "form": form,
+            "title": _("Refuse the account holder"),
+        }
+        return TemplateResponse(request, "escrow/admin/refuse_holder.html", context)
 
     def has_check_permission(self, request):
         return request.user.is_staff and request.user.has_perm("escrow.change_payoutaccount")

@@ -233,3 +233,14 @@ class GoldPurchaseForm(forms.Form):
             "money arrives, usually in one to three business days."
         ),
     )
+
+
+class HolderRefusalForm(forms.Form):
+    """Staff refuse the holder of a payout account (admin): the supplier reads the reason."""
+
+    reason = forms.CharField(
+        label=_("Why the holder is not the supplier"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The supplier reads this in the email and on its payout account page."),
+    )

@@ -282,6 +282,7 @@ class PayoutAccount(BankAccountDetails):
         MATCHES = "matches", _("The holder is the company")
         WAITING = "waiting", _("Waiting for Pactline to check the holder")
         APPROVED = "approved", _("Holder checked by Pactline")
+        REFUSED = "refused", _("Holder refused by Pactline")
 
     supplier = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_accounts"
@@ -303,6 +304,9 @@ class PayoutAccount(BankAccountDetails):
         verbose_name=_("holder checked by"),
     )
     holder_checked_at = models.DateTimeField(_("holder checked at"), null=True, blank=True)
+    holder_refusal_reason = models.CharField(
+        _("why the holder was refused"), max_length=300, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -324,6 +328,11 @@ class PayoutAccount(BankAccountDetails):
     def holder_waiting(self):
         """Payouts wait for staff to check that the holder is the supplier."""
         return self.holder_check == self.HolderCheck.WAITING
+
+    @property
+    def holder_refused(self):
+        """Staff found the holder is not the supplier: no payouts until the account is changed."""
+        return self.holder_check == self.HolderCheck.REFUSED
 
 
 class Payout(FSMModelMixin, models.Model):

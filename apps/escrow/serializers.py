@@ -301,6 +301,7 @@ class PayoutAccountSerializer(serializers.ModelSerializer):
             "account",
             "holder_name",
             "holder_check",
+            "holder_refusal_reason",
             "country",
             "bic",
             "bank_name",
@@ -312,8 +313,10 @@ class PayoutAccountSerializer(serializers.ModelSerializer):
             "holder_check": {
                 "help_text": "`matches`: the holder is the supplier's company name; `waiting`: "
                 "it is not, and payouts wait until Pactline staff have checked the account "
-                "(409 until then); `approved`: checked."
-            }
+                "(409 until then); `approved`: checked; `refused`: staff found the holder is "
+                "not the supplier (409 until the account is changed)."
+            },
+            "holder_refusal_reason": {"help_text": "Why staff refused the holder, if they did."},
         }
 
 

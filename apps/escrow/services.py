@@ -1279,6 +1279,14 @@ def _payout_account_ready(supplier, now) -> PayoutAccount:
             )
             % {"holder": account.holder_name, "company": _company_name(supplier)}
         )
+    if account.holder_check == PayoutAccount.HolderCheck.REFUSED:
+        raise PayoutAccountNotReady(
+            _(
+                "Pactline could not accept the holder of your payout bank account, "
+                "“%(holder)s” (%(reason)s). Change it to an account in your company's name."
+            )
+            % {"holder": account.holder_name, "reason": account.holder_refusal_reason}
+        )
     if account.payouts_from > now:
         raise PayoutAccountNotReady(
             _(
@@ -1379,6 +1387,30 @@ def payout_account_holder_approve(*, account, acting_user, now=None) -> PayoutAc
     """Staff have checked that the holder of a payout account waiting for it is the supplier
     (a trading name, the owner of a sole proprietorship, the name in another script): payouts
     may go there (once any hold after a change has passed), and the supplier is emailed."""
+    account = _holder_waiting_locked(account, acting_user)
+    _holder_decided(account, PayoutAccount.HolderCheck.APPROVED, acting_user, now)
+    return account
+
+
+@transaction.atomic
+def payout_account_holder_refuse(*, account, acting_user, reason, now=None) -> PayoutAccount:
+    """Staff found that the holder of a payout account waiting for it is not the supplier: no
+    payouts go there, and the supplier is emailed `reason` and asked for an account in the
+    company's name (a new account is checked anew)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise PayoutRefused(_("Say why: the supplier reads it."), field="reason")
+    account = _holder_waiting_locked(account, acting_user)
+    account.holder_refusal_reason = reason[
+        : PayoutAccount._meta.get_field("holder_refusal_reason").max_length
+    ]
+    _holder_decided(account, PayoutAccount.HolderCheck.REFUSED, acting_user, now)
+    return account
+
+
+def _holder_waiting_locked(account, acting_user):
+    """`account` under its row lock, if staff may decide on its holder now: it is the
+    supplier's current account and its holder waits for the check."""
     if not acting_user.is_staff:
         raise NotAParty(_("Only Pactline staff check account holders."))
     account = (
@@ -1387,19 +1419,32 @@ def payout_account_holder_approve(*, account, acting_user, now=None) -> PayoutAc
     if account.replaced_at is not None:
         raise OutOfTurn(_("This account has been replaced; the supplier's current one counts."))
     if account.holder_check != PayoutAccount.HolderCheck.WAITING:
-        raise OutOfTurn(_("This account's holder needs no check."))
-    account.holder_check = PayoutAccount.HolderCheck.APPROVED
+        raise OutOfTurn(
+            _("This account's holder is not waiting for a check: %(state)s.")
+            % {"state": account.get_holder_check_display()}
+        )
+    return account
+
+
+def _holder_decided(account, decision, acting_user, now):
+    account.holder_check = decision
     account.holder_checked_by = acting_user
     account.holder_checked_at = now or timezone.now()
-    account.save(update_fields=["holder_check", "holder_checked_by", "holder_checked_at"])
+    account.save(
+        update_fields=[
+            "holder_check",
+            "holder_checked_by",
+            "holder_checked_at",
+            "holder_refusal_reason",
+        ]
+    )
     notification_send(
         user=account.supplier,
-        kind="payout_account_holder_approved",
-        template="escrow/email/payout_account_holder_approved",
+        kind=f"payout_account_holder_{decision}",
+        template=f"escrow/email/payout_account_holder_{decision}",
         context={"account": account},
         link=reverse("supplier_payout_account"),
     )
-    return account
 
 
 @transaction.atomic

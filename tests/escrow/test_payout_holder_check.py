@@ -124,8 +124,9 @@ def test_staff_approve_the_holder_and_payouts_go_there(
         {"action": "approve_holder", "_selected_action": [account.pk]},
         follow=True,
     )
-    assert f"Payout account {account.pk}: This account's holder needs no check." in messages_of(
-        response
+    assert (
+        f"Payout account {account.pk}: This account's holder is not waiting for a check: "
+        "Holder checked by Pactline." in messages_of(response)
     )
     assert_ledger_invariants()
 
@@ -201,3 +202,76 @@ def test_once_verified_the_registered_name_counts_not_the_editable_profile(setti
 
     assert set_account(supplier, "Wei Zhang").holder_waiting
     assert not set_account(supplier, "SHENZHEN BRIGHTWAY ELECTRONICS CO LTD").holder_waiting
+
+
+def test_staff_refuse_a_holder_with_a_reason_the_supplier_reads_until_it_changes_the_account(
+    admin_client, client, django_capture_on_commit_callbacks, settings
+):
+    settings.PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS = 0  # the change's safety wait is tested apart
+    supplier = supplier_with_balance()
+    account = set_account(supplier, "Wei Zhang")
+    url = reverse("admin:escrow_payoutaccount_refuse_holder", args=[account.pk])
+    change_page = admin_client.get(reverse("admin:escrow_payoutaccount_change", args=[account.pk]))
+    assert url in change_page.content.decode()
+
+    # No reason: the form says so, and nothing changes.
+    response = admin_client.post(url, {"reason": "  "})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"reason": ["This field is required."]}
+    account.refresh_from_db()
+    assert account.holder_waiting
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            url, {"reason": "A personal account of the director."}, follow=True
+        )
+
+    assert "was refused; the supplier is emailed." in messages_of(response)[0]
+    account.refresh_from_db()
+    assert account.holder_refused and account.holder_checked_by.is_superuser
+    [email] = mail.outbox
+    assert email.to == [supplier.email]
+    assert "A personal account of the director." in email.body
+    with pytest.raises(PayoutAccountNotReady) as caught:
+        services.payout_request(supplier=supplier, amount=100_000, currency="USD")
+    assert "(A personal account of the director.)" in str(caught.value.message)
+    client.force_login(supplier)
+    page = client.get(reverse("supplier_payout_account")).content.decode()
+    assert "Pactline's reason: A personal account of the director." in page
+    api = APIClient()
+    api.force_authenticate(supplier)
+    body = api.get("/api/v1/payout-account/").json()
+    assert (body["holder_check"], body["holder_refusal_reason"]) == (
+        "refused",
+        "A personal account of the director.",
+    )
+
+    # A new account in the company's name is checked anew, and paid out to.
+    new = set_account(supplier, COMPANY)
+    assert new.holder_check == PayoutAccount.HolderCheck.MATCHES
+    assert services.payout_request(supplier=supplier, amount=100_000, currency="USD").account == new
+    # A decided account cannot be refused again.
+    response = admin_client.post(
+        reverse("admin:escrow_payoutaccount_refuse_holder", args=[account.pk]),
+        {"reason": "Again"},
+        follow=True,
+    )
+    assert "has been replaced" in messages_of(response)[0]
+    assert_ledger_invariants()
+
+
+def test_only_staff_who_may_change_payout_accounts_refuse_holders(client):
+    supplier = supplier_with_balance()
+    account = set_account(supplier, "Wei Zhang")
+    url = reverse("admin:escrow_payoutaccount_refuse_holder", args=[account.pk])
+    staff_without_permission = MediatorFactory()
+    client.force_login(staff_without_permission)
+
+    response = client.post(url, {"reason": "No"})
+
+    assert response.status_code == 403
+    account.refresh_from_db()
+    assert account.holder_waiting
+    with pytest.raises(NotAParty):
+        services.payout_account_holder_refuse(account=account, acting_user=supplier, reason="x")

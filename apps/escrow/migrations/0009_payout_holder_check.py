@@ -37,6 +37,7 @@ class Migration(migrations.Migration):
                     ("matches", "The holder is the company"),
                     ("waiting", "Waiting for Pactline to check the holder"),
                     ("approved", "Holder checked by Pactline"),
+                    ("refused", "Holder refused by Pactline"),
                 ],
                 default="waiting",
                 max_length=8,
@@ -58,6 +59,13 @@ class Migration(migrations.Migration):
                 related_name="+",
                 to=settings.AUTH_USER_MODEL,
                 verbose_name="holder checked by",
+            ),
+        ),
+        migrations.AddField(
+            model_name="payoutaccount",
+            name="holder_refusal_reason",
+            field=models.CharField(
+                blank=True, max_length=300, verbose_name="why the holder was refused"
             ),
         ),
         migrations.RunPython(check_existing, migrations.RunPython.noop),
