@@ -52,6 +52,7 @@ from tests.factories import PASSWORD, MediatorFactory
 CLOCK_ACTED = Counter()
 # What became of refunds across a run: undelivered, sent again, delivered.
 REFUNDS_SEEN = Counter()
+HOLDERS_SEEN = Counter()  # staff decisions on account holders, and payouts to approved ones
 
 pytestmark = pytest.mark.django_db
 
@@ -363,19 +364,34 @@ class EscrowMachine(RuleBasedStateMachine):
         )
         if payout is not None:
             self.payouts.append(payout.pk)
+            if payout.account.holder_check == PayoutAccount.HolderCheck.APPROVED:
+                HOLDERS_SEEN["payouts to approved holders"] += 1
 
-    @rule(i=order_index, country=st.sampled_from(list(IBANS)))
-    def supplier_changes_its_bank_account(self, i, country):
+    @rule(i=order_index, country=st.sampled_from(list(IBANS)), own=st.booleans())
+    def supplier_changes_its_bank_account(self, i, country, own):
         """Payouts to the new account wait for the hold; a payout asked for meanwhile is
-        refused, and one asked for earlier keeps the old account."""
+        refused, and one asked for earlier keeps the old account. An account not in the
+        company's name (`own` false) also waits for staff to check its holder."""
+        supplier = self.orders[i].supplier
         services.payout_account_set(
-            supplier=self.orders[i].supplier,
+            supplier=supplier,
             password=PASSWORD,
-            holder_name="Machine B.V.",
+            holder_name=supplier.company.company_name if own else "Machine B.V.",
             country=country,
             iban=IBANS[country],
             now=self.now,
         )
+
+    @rule(i=order_index, approve=st.booleans())
+    def staff_check_an_account_holder(self, i, approve):
+        account = PayoutAccount.objects.get(supplier=self.orders[i].supplier, replaced_at=None)
+        step, extra = (
+            (services.payout_account_holder_approve, {})
+            if approve
+            else (services.payout_account_holder_refuse, {"reason": "Not the company"})
+        )
+        done = self.attempt(step, account=account, acting_user=self.staff, now=self.now, **extra)
+        HOLDERS_SEEN[f"{'approved' if approve else 'refused'} {bool(done)}"] += 1
 
     @precondition(lambda self: self.payouts)
     @rule(n=st.integers(min_value=0), to=st.sampled_from(["processing", "paid", "failed"]))
@@ -569,6 +585,11 @@ class EscrowMachine(RuleBasedStateMachine):
             ), f"payout {payout.pk} went to an account still held"
             assert account.replaced_at is None or account.replaced_at >= payout.created_at
             assert payout.destination.startswith(account.masked)
+            # Only to the company's own account: a holder staff approved at the latest then.
+            assert account.holder_check in ("matches", "approved"), account.holder_check
+            assert account.holder_checked_at is None or account.holder_checked_at <= (
+                payout.created_at
+            )
 
 
 def test_random_sequences_keep_the_ledgers_promises():
@@ -586,3 +607,4 @@ def test_random_sequences_keep_the_ledgers_promises():
     )
     print("the clock acted:", dict(CLOCK_ACTED))
     print("refunds:", dict(REFUNDS_SEEN))
+    print("holders:", dict(HOLDERS_SEEN))
