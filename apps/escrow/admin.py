@@ -260,8 +260,9 @@ class PayoutAccountAdmin(BankAccountAdminMixin, ReadOnlyAdminMixin, admin.ModelA
 
     @admin.display(description=_("supplier's company"))
     def company_name(self, obj):
-        company = getattr(obj.supplier, "company", None)
-        return company.company_name if company else "\u2014"
+        """The name the holder check compares with (the verified registered name, once there
+        is one), so staff judge the holder against what the rule saw."""
+        return services.payout_company_name(obj.supplier) or "\u2014"
 
     @admin.display(description=_("holder decision"))
     def holder_decision(self, obj):

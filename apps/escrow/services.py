@@ -1277,7 +1277,7 @@ def _payout_account_ready(supplier, now) -> PayoutAccount:
                 "“%(company)s”: payouts to it start once Pactline has checked it (you are "
                 "emailed). An account in your company's name needs no check."
             )
-            % {"holder": account.holder_name, "company": _company_name(supplier)}
+            % {"holder": account.holder_name, "company": payout_company_name(supplier)}
         )
     if account.holder_check == PayoutAccount.HolderCheck.REFUSED:
         raise PayoutAccountNotReady(
@@ -1329,7 +1329,7 @@ def payout_account_set(
     if _same_or_replaced(current, details, now):
         return current
     hold = dt.timedelta(hours=settings.PACTLINE_PAYOUT_ACCOUNT_HOLD_HOURS)
-    company = _company_name(supplier)
+    company = payout_company_name(supplier)
     account = PayoutAccount.objects.create(
         supplier=supplier,
         created_at=now,
@@ -1359,12 +1359,14 @@ def payout_holder_check(supplier, holder_name, *, company=None) -> str:
     """How a new payout account of `supplier` held by `holder_name` starts: `matches` when the
     holder is the company (`company`, its name, when the caller has read it), else `waiting`
     for staff."""
-    if holder_is_company(holder_name, company if company is not None else _company_name(supplier)):
+    if company is None:
+        company = payout_company_name(supplier)
+    if holder_is_company(holder_name, company):
         return PayoutAccount.HolderCheck.MATCHES
     return PayoutAccount.HolderCheck.WAITING
 
 
-def _company_name(supplier):
+def payout_company_name(supplier):
     """The name a supplier's payout account is to be held in: the registered name its approved
     verification was checked against (the business licence), else its profile's company name
     (which the supplier may edit, so it counts only until the supplier is verified)."""

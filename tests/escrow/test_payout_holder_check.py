@@ -187,7 +187,9 @@ def test_the_admin_page_shows_the_company_beside_the_holder(admin_client):
     assert f"/{account.pk}/change/" in listing
 
 
-def test_once_verified_the_registered_name_counts_not_the_editable_profile(settings, tmp_path):
+def test_once_verified_the_registered_name_counts_not_the_editable_profile(
+    settings, tmp_path, admin_client
+):
     """The profile's company name is the supplier's to edit; a verified supplier's account is
     compared with the name staff checked against its business licence."""
     from apps.suppliers import services as supplier_services
@@ -200,7 +202,12 @@ def test_once_verified_the_registered_name_counts_not_the_editable_profile(setti
     application.save(update_fields=["registered_company_name"])
     supplier_services.verification_approve(application=application, acting_user=MediatorFactory())
 
-    assert set_account(supplier, "Wei Zhang").holder_waiting
+    waiting = set_account(supplier, "Wei Zhang")
+    assert waiting.holder_waiting
+    # Staff judge the holder against the same name the rule used.
+    page = admin_client.get(reverse("admin:escrow_payoutaccount_change", args=[waiting.pk]))
+    assert page.context["adminform"].form.instance == waiting
+    assert f'<div class="readonly">{COMPANY}</div>' in page.content.decode()
     assert not set_account(supplier, "SHENZHEN BRIGHTWAY ELECTRONICS CO LTD").holder_waiting
 
 
